@@ -1,0 +1,137 @@
+// Package cmd holds kubewire's cobra commands, one file per command. Commands
+// only parse and validate flags, then hand a typed config to the package that
+// does the work (tracer, render, lessons).
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
+)
+
+// version is kubewire's version, set at link time with
+// -ldflags "-X github.com/kubewire/kubewire/cmd.version=v1.2.3".
+var version = ""
+
+// Version returns kubewire's version: the linked-in one, the module version
+// when installed with go install, or "dev".
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// Streams are the standard streams a command uses.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// ExitError carries an exit code out of a command; Err may be nil when the
+// command already said everything (a child process's own failure).
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// usageError marks bad input on the command line: exit code 2.
+func usageError(format string, a ...any) error {
+	return &ExitError{Code: 2, Err: fmt.Errorf(format, a...)}
+}
+
+// Main runs kubewire with os.Args and returns the process exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+}
+
+// Run runs kubewire with args and returns the exit code: 0 on success, 2 for
+// bad usage, a child's own exit code for run, 1 for other failures.
+func Run(ctx context.Context, args []string, s Streams) int {
+	// Libraries (client-go, the API server's request parser) log through
+	// klog; kubewire reports errors itself.
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
+
+	root := NewRoot(s)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil {
+			fmt.Fprintf(s.ErrOut, "kubewire: %v\n", ee.Err)
+		}
+		return ee.Code
+	}
+	fmt.Fprintf(s.ErrOut, "kubewire: %v\n", err)
+	return 1
+}
+
+// NewRoot builds the command tree.
+func NewRoot(s Streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kubewire",
+		Short: "Show what kubectl really says to a Kubernetes API server",
+		Long: `kubewire sits between kubectl (or curl, or any client) and a Kubernetes API
+server, records every HTTP call, annotates it (API verb, group, version,
+resource, scope, how far it got through authentication, authorization and
+admission) and prints it.`,
+		Version:       Version(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError("%v; see '%s -h'", err, c.CommandPath())
+	})
+	root.AddCommand(
+		newRunCmd(s),
+		newProxyCmd(s),
+		newReplayCmd(s),
+		newExplainCmd(s),
+		newLabCmd(s),
+		newWhoamiCmd(s),
+		newCaniCmd(s),
+		newCaCmd(s),
+		newLegendCmd(s),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with kubewire's usage exit code.
+func exactArgs(n int, names string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError("%s takes %s (got %d argument(s)); see '%s -h'", c.CommandPath(), names, len(args), c.CommandPath())
+		}
+		return nil
+	}
+}

@@ -1,0 +1,57 @@
+package record
+
+// Annotation is what kubewire works out about a request when it is
+// captured. Its keys are the ones `kubewire explain -o json` prints; field
+// names and values follow the API server's audit objectRef.
+type Annotation struct {
+	// Kind labels the call: "resource" for resource requests; for the
+	// others "discovery", "openapi", "version", "health" or "other".
+	Kind string `json:"kind"`
+	// Verb is the API verb (get, list, watch, create, update, patch,
+	// delete, deletecollection, proxy), or the lowercase HTTP method for a
+	// non-resource request.
+	Verb string `json:"verb"`
+	// ResourceRequest is true for requests on API resources.
+	ResourceRequest bool `json:"resourceRequest"`
+	// Path is the request path with any server path prefix removed.
+	Path string `json:"path"`
+	// APIPrefix is "api" (the legacy core group) or "apis".
+	APIPrefix string `json:"apiPrefix,omitempty"`
+	// APIGroup is the API group; "" is the core (legacy) group.
+	APIGroup string `json:"apiGroup"`
+	// APIVersion is the version in the path, e.g. "v1beta1".
+	APIVersion string `json:"apiVersion,omitempty"`
+	// Stability is "GA", "beta" or "alpha", from the version string.
+	Stability string `json:"stability,omitempty"`
+	// Resource is the resource, e.g. "pods".
+	Resource string `json:"resource,omitempty"`
+	// Subresource is the subresource, e.g. "status", "log", "exec".
+	Subresource string `json:"subresource,omitempty"`
+	// Namespace is the namespace in the path (for a Namespace object, its
+	// own name, as in the API server's audit objectRef).
+	Namespace string `json:"namespace,omitempty"`
+	// Name is the object's name, from the path or from a
+	// fieldSelector=metadata.name= on list and watch.
+	Name string `json:"name,omitempty"`
+	// Scope is "Namespaced", "Cluster" or "Unknown" for resource requests.
+	Scope string `json:"scope,omitempty"`
+	// ScopeSource says where Scope came from: "discovery" (the live
+	// server), "recorded" (discovery in a recording), "builtin" (kubewire's
+	// table of built-in resources), "path" (a namespace in the path) or
+	// "none".
+	ScopeSource string `json:"scopeSource,omitempty"`
+	// AllNamespaces is true for a namespaced resource requested without a
+	// namespace (e.g. kubectl get pods -A).
+	AllNamespaces bool `json:"allNamespaces"`
+	// LabelSelector and FieldSelector are the selectors of list, watch and
+	// deletecollection.
+	LabelSelector string `json:"labelSelector,omitempty"`
+	FieldSelector string `json:"fieldSelector,omitempty"`
+	// DryRun is true when the request asked the server not to persist it.
+	DryRun bool `json:"dryRun,omitempty"`
+	// Upgrade names the protocol of an upgraded connection: "websocket" or
+	// "spdy" (exec, attach, port-forward).
+	Upgrade string `json:"upgrade,omitempty"`
+	// Note explains anything unusual the parser reported.
+	Note string `json:"note,omitempty"`
+}

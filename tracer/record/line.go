@@ -1,0 +1,138 @@
+package record
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// LineType names the kind of a recording line; it is the line's "type" key.
+type LineType string
+
+// The line types of format version 1.
+const (
+	// TypeHeader is the first line: a Header.
+	TypeHeader LineType = "header"
+	// TypeExchange is an Exchange: complete for an ordinary call, or, for a
+	// stream, written when the response headers arrive and followed by its
+	// event lines and one end line.
+	TypeExchange LineType = "exchange"
+	// TypeEvent is one Event of the stream with the given seq.
+	TypeEvent LineType = "event"
+	// TypeEnd closes the stream with the given seq.
+	TypeEnd LineType = "end"
+)
+
+// Line is one line of a recording: exactly one of its pointers is set,
+// matching Type.
+type Line struct {
+	Type     LineType
+	Header   *Header
+	Exchange *Exchange
+	// Seq is the exchange an Event or End belongs to.
+	Seq   int64
+	Event *Event
+	End   *End
+}
+
+// End closes a stream: its final timings and, when it broke, the error.
+type End struct {
+	// Timings are the stream's final timings.
+	Timings Timings `json:"timings"`
+	// Error is set when the stream ended abnormally (not by the server
+	// closing it or the client going away).
+	Error *Error `json:"error,omitempty"`
+}
+
+// seqPayload prefixes an event or end with the seq it belongs to.
+type eventLine struct {
+	Seq int64 `json:"seq"`
+	*Event
+}
+
+type endLine struct {
+	Seq int64 `json:"seq"`
+	*End
+}
+
+// Marshal encodes the line as one JSON object with its "type" first, without
+// the trailing newline.
+func (l Line) Marshal() ([]byte, error) {
+	var payload any
+	switch l.Type {
+	case TypeHeader:
+		payload = l.Header
+	case TypeExchange:
+		payload = l.Exchange
+	case TypeEvent:
+		payload = eventLine{l.Seq, l.Event}
+	case TypeEnd:
+		payload = endLine{l.Seq, l.End}
+	default:
+		return nil, fmt.Errorf("unknown line type %q", l.Type)
+	}
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) < 2 || body[0] != '{' {
+		return nil, fmt.Errorf("line %s: payload is not an object", l.Type)
+	}
+	var out bytes.Buffer
+	out.Grow(len(body) + 20)
+	out.WriteString(`{"type":`)
+	typ, _ := json.Marshal(string(l.Type))
+	out.Write(typ)
+	if len(body) > 2 {
+		out.WriteByte(',')
+	}
+	out.Write(body[1:])
+	return out.Bytes(), nil
+}
+
+// unmarshalLine decodes one line. Lines of a type this version does not know
+// come back with only Type set, so readers can skip them.
+func unmarshalLine(data []byte) (Line, error) {
+	var probe struct {
+		Type *LineType `json:"type"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return Line{}, jsonError(err)
+	}
+	if probe.Type == nil {
+		return Line{}, fmt.Errorf(`line has no "type" key`)
+	}
+	l := Line{Type: *probe.Type}
+	var err error
+	switch l.Type {
+	case TypeHeader:
+		l.Header = new(Header)
+		err = json.Unmarshal(data, l.Header)
+	case TypeExchange:
+		l.Exchange = new(Exchange)
+		err = json.Unmarshal(data, l.Exchange)
+		if err == nil {
+			l.Seq = l.Exchange.Seq
+		}
+	case TypeEvent:
+		ev := eventLine{Event: new(Event)}
+		err = json.Unmarshal(data, &ev)
+		l.Seq, l.Event = ev.Seq, ev.Event
+	case TypeEnd:
+		end := endLine{End: new(End)}
+		err = json.Unmarshal(data, &end)
+		l.Seq, l.End = end.Seq, end.End
+	}
+	if err != nil {
+		return Line{}, fmt.Errorf("%s line: %w", l.Type, jsonError(err))
+	}
+	return l, nil
+}
+
+// jsonError makes encoding/json's errors read well after FILE:LINE.
+func jsonError(err error) error {
+	if se, ok := err.(*json.SyntaxError); ok {
+		return fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, se)
+	}
+	return err
+}
