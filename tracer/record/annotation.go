@@ -54,4 +54,9 @@ type Annotation struct {
 	Upgrade string `json:"upgrade,omitempty"`
 	// Note explains anything unusual the parser reported.
 	Note string `json:"note,omitempty"`
+	// Auth is the request's journey: identity and the stage it reached.
+	Auth *Auth `json:"auth,omitempty"`
+	// Signals are the server's own signals: Audit-Id, priority and
+	// fairness, warnings.
+	Signals *Signals `json:"signals,omitempty"`
 }

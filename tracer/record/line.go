@@ -21,6 +21,9 @@ const (
 	TypeEvent LineType = "event"
 	// TypeEnd closes the stream with the given seq.
 	TypeEnd LineType = "end"
+	// TypeAudit attaches the API server's audit event, found after the
+	// exchange was written, to the exchange with the given seq.
+	TypeAudit LineType = "audit"
 )
 
 // Line is one line of a recording: exactly one of its pointers is set,
@@ -33,6 +36,7 @@ type Line struct {
 	Seq   int64
 	Event *Event
 	End   *End
+	Audit *AuditEvent
 }
 
 // End closes a stream: its final timings and, when it broke, the error.
@@ -55,6 +59,11 @@ type endLine struct {
 	*End
 }
 
+type auditLine struct {
+	Seq   int64       `json:"seq"`
+	Audit *AuditEvent `json:"audit"`
+}
+
 // Marshal encodes the line as one JSON object with its "type" first, without
 // the trailing newline.
 func (l Line) Marshal() ([]byte, error) {
@@ -68,6 +77,8 @@ func (l Line) Marshal() ([]byte, error) {
 		payload = eventLine{l.Seq, l.Event}
 	case TypeEnd:
 		payload = endLine{l.Seq, l.End}
+	case TypeAudit:
+		payload = auditLine{l.Seq, l.Audit}
 	default:
 		return nil, fmt.Errorf("unknown line type %q", l.Type)
 	}
@@ -122,6 +133,13 @@ func unmarshalLine(data []byte) (Line, error) {
 		end := endLine{End: new(End)}
 		err = json.Unmarshal(data, &end)
 		l.Seq, l.End = end.Seq, end.End
+	case TypeAudit:
+		var au auditLine
+		err = json.Unmarshal(data, &au)
+		l.Seq, l.Audit = au.Seq, au.Audit
+		if err == nil && l.Audit == nil {
+			err = fmt.Errorf(`no "audit" object`)
+		}
 	}
 	if err != nil {
 		return Line{}, fmt.Errorf("%s line: %w", l.Type, jsonError(err))

@@ -85,7 +85,7 @@ func (r *Reader) Next() (Line, error) {
 		switch l.Type {
 		case TypeHeader:
 			return Line{}, fmt.Errorf("%s:%d: a second header line; was a recording appended to another?", r.name, r.lineNo)
-		case TypeExchange, TypeEvent, TypeEnd:
+		case TypeExchange, TypeEvent, TypeEnd, TypeAudit:
 			if err := check(l); err != nil {
 				return Line{}, fmt.Errorf("%s:%d: %w", r.name, r.lineNo, err)
 			}
@@ -150,7 +150,7 @@ func (a *Assembler) Add(l Line, where string) *Exchange {
 		a.Exchanges = append(a.Exchanges, l.Exchange)
 		a.bySeq[l.Seq] = l.Exchange
 		return l.Exchange
-	case TypeEvent, TypeEnd:
+	case TypeEvent, TypeEnd, TypeAudit:
 		x := a.bySeq[l.Seq]
 		if x == nil {
 			a.Warnings = append(a.Warnings, fmt.Sprintf("%s: %s for exchange %d, which the recording does not hold; ignored", where, l.Type, l.Seq))
@@ -158,6 +158,9 @@ func (a *Assembler) Add(l Line, where string) *Exchange {
 		}
 		if l.Event != nil {
 			x.Events = append(x.Events, *l.Event)
+		}
+		if l.Audit != nil {
+			AttachAudit(x, l.Audit)
 		}
 		if l.End != nil {
 			x.Timings = l.End.Timings
@@ -205,4 +208,27 @@ func ReadFile(name string) (*Recording, error) {
 	}
 	defer f.Close()
 	return ReadAll(f, name)
+}
+
+// AttachAudit puts the server's audit event into the exchange's annotation.
+// The authorization stage is then observed, no longer inferred.
+func AttachAudit(x *Exchange, ev *AuditEvent) {
+	if x.Annotation.Auth == nil {
+		x.Annotation.Auth = &Auth{}
+	}
+	x.Annotation.Auth.Audit = ev
+	if ev.Decision == "" {
+		return
+	}
+	for i := range x.Annotation.Auth.Stages {
+		st := &x.Annotation.Auth.Stages[i]
+		if st.Name == StageAuthorization {
+			st.Inferred = false
+			if ev.DecisionReason != "" {
+				st.Detail = ev.Decision + ": " + ev.DecisionReason
+			} else {
+				st.Detail = ev.Decision
+			}
+		}
+	}
 }
