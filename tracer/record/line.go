@@ -48,15 +48,17 @@ type End struct {
 	Error *Error `json:"error,omitempty"`
 }
 
-// seqPayload prefixes an event or end with the seq it belongs to.
+// Events, ends and audits name the exchange they belong to by seq and carry
+// their payload under their own key (an event's own "type" must not clash
+// with the line's).
 type eventLine struct {
-	Seq int64 `json:"seq"`
-	*Event
+	Seq   int64  `json:"seq"`
+	Event *Event `json:"event"`
 }
 
 type endLine struct {
 	Seq int64 `json:"seq"`
-	*End
+	End *End  `json:"end"`
 }
 
 type auditLine struct {
@@ -126,13 +128,19 @@ func unmarshalLine(data []byte) (Line, error) {
 			l.Seq = l.Exchange.Seq
 		}
 	case TypeEvent:
-		ev := eventLine{Event: new(Event)}
+		var ev eventLine
 		err = json.Unmarshal(data, &ev)
 		l.Seq, l.Event = ev.Seq, ev.Event
+		if err == nil && l.Event == nil {
+			err = fmt.Errorf(`no "event" object`)
+		}
 	case TypeEnd:
-		end := endLine{End: new(End)}
+		var end endLine
 		err = json.Unmarshal(data, &end)
 		l.Seq, l.End = end.Seq, end.End
+		if err == nil && l.End == nil {
+			err = fmt.Errorf(`no "end" object`)
+		}
 	case TypeAudit:
 		var au auditLine
 		err = json.Unmarshal(data, &au)
