@@ -1,0 +1,298 @@
+// Package live runs a live trace: it loads the kubeconfig, starts kubewire's
+// proxy, writes the session kubeconfig, and either runs a command through it
+// (kubewire run) or serves until stopped (kubewire proxy). Every line goes to
+// the recording, if any, and to the live view.
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/kubewire/kubewire/tracer/proxy"
+	"github.com/kubewire/kubewire/tracer/record"
+)
+
+// Options configure a live trace.
+type Options struct {
+	// Kubeconfig and Context choose the cluster, as with kubectl.
+	Kubeconfig, Context string
+	// Record is the recording file to write; "" for none.
+	Record string
+	// View receives every line for the live view.
+	View record.Sink
+	// Listen is the proxy's loopback address (proxy mode).
+	Listen string
+	// ShowSecrets turns redaction off.
+	ShowSecrets bool
+	// MaxBody caps stored bodies.
+	MaxBody int
+	// CADir holds kubewire's CA; "" for the default.
+	CADir string
+	// Version is kubewire's version, for the recording header.
+	Version string
+	// NoCluster is called when no kubeconfig exists at all; it may provide
+	// one (the lab) and a directory to put first on the child's PATH.
+	NoCluster func(ctx context.Context) (kubeconfig, pathDir string, err error)
+	// Annotator completes annotations (identity, journey). It gets the
+	// target and a config for kubewire's own calls (recorded as own).
+	Annotator func(t *proxy.Target, own *rest.Config) (proxy.Annotator, error)
+	// ErrOut receives kubewire's own messages.
+	ErrOut io.Writer
+}
+
+// Trace is a running proxy with its session.
+type Trace struct {
+	Target  *proxy.Target
+	Proxy   *proxy.Proxy
+	Session *proxy.Session
+	CA      *proxy.CA
+	// PathDir is put first on a child's PATH (the lab's kubectl).
+	PathDir string
+
+	recorder *record.Writer
+	file     *os.File
+}
+
+// Start loads the kubeconfig, starts the proxy and writes the session.
+func Start(ctx context.Context, o Options, mode string, command []string) (*Trace, error) {
+	target, err := proxy.LoadTarget(o.Kubeconfig, o.Context)
+	pathDir := ""
+	if errors.Is(err, proxy.ErrNoKubeconfig) && o.NoCluster != nil && o.Kubeconfig == "" {
+		var kc string
+		kc, pathDir, err = o.NoCluster(ctx)
+		if err == nil {
+			target, err = proxy.LoadTarget(kc, o.Context)
+		}
+	}
+	if errors.Is(err, proxy.ErrNoKubeconfig) {
+		return nil, errors.New("no kubeconfig found (no --kubeconfig, KUBECONFIG or ~/.kube/config); start the lab with 'kubewire lab up' or point --kubeconfig at a cluster")
+	}
+	if err != nil {
+		return nil, err
+	}
+	caDir := o.CADir
+	if caDir == "" {
+		if caDir, err = proxy.DefaultCADir(); err != nil {
+			return nil, err
+		}
+	}
+	ca, err := proxy.LoadOrCreateCA(caDir)
+	if err != nil {
+		return nil, err
+	}
+	tr := &Trace{Target: target, CA: ca, PathDir: pathDir}
+
+	var sinks record.Sinks
+	if o.Record != "" {
+		if err := tr.openRecording(o, mode, command); err != nil {
+			return nil, err
+		}
+		sinks = append(sinks, tr.recorder)
+	}
+	if o.View != nil {
+		sinks = append(sinks, o.View)
+	}
+	token := proxy.NewSessionToken()
+	p, err := proxy.New(proxy.Config{
+		Target:       target,
+		CA:           ca,
+		Listen:       o.Listen,
+		Sink:         sinks,
+		SessionToken: token,
+		MaxBody:      o.MaxBody,
+		ShowSecrets:  o.ShowSecrets,
+		ErrorLog:     log.New(io.Discard, "", 0),
+	})
+	if err != nil {
+		_ = tr.closeRecording()
+		return nil, err
+	}
+	if o.Annotator != nil {
+		a, err := o.Annotator(target, p.OwnConfig())
+		if err != nil {
+			_ = tr.closeRecording()
+			return nil, err
+		}
+		p.SetAnnotator(a)
+	}
+	if err := p.Start(); err != nil {
+		_ = tr.closeRecording()
+		return nil, err
+	}
+	tr.Proxy = p
+	dir, err := os.MkdirTemp("", "kubewire-session-")
+	if err != nil {
+		_ = tr.Close()
+		return nil, err
+	}
+	if tr.Session, err = proxy.WriteSession(dir, target, p.URL(), ca, token); err != nil {
+		_ = os.RemoveAll(dir)
+		_ = tr.Close()
+		return nil, err
+	}
+	return tr, nil
+}
+
+func (tr *Trace) openRecording(o Options, mode string, command []string) error {
+	f, err := os.OpenFile(o.Record, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("--record: %w", err)
+	}
+	host, _ := os.Hostname()
+	w, err := record.NewWriter(f, record.Header{
+		Kubewire: o.Version,
+		Recorded: time.Now().UTC(),
+		Source: record.Source{Mode: mode, Command: command, Context: tr.Target.Context,
+			Server: tr.Target.Server.String(), Host: host},
+	})
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("--record %s: %w", o.Record, err)
+	}
+	tr.file, tr.recorder = f, w
+	return nil
+}
+
+func (tr *Trace) closeRecording() error {
+	if tr.recorder == nil {
+		return nil
+	}
+	err := tr.recorder.Close()
+	if cerr := tr.file.Close(); err == nil {
+		err = cerr
+	}
+	tr.recorder = nil
+	return err
+}
+
+// Close stops the proxy, waits for exchanges under way, completes the
+// recording and removes the session files.
+func (tr *Trace) Close() error {
+	var err error
+	if tr.Proxy != nil {
+		err = tr.Proxy.Close()
+	}
+	if rerr := tr.closeRecording(); rerr != nil {
+		err = fmt.Errorf("recording: %w", rerr)
+	}
+	if tr.Session != nil {
+		_ = tr.Session.Close()
+	}
+	return err
+}
+
+// Env is the environment for a traced child: the session kubeconfig, a fresh
+// kubectl cache, and the lab's kubectl first on PATH when the lab is used.
+func (tr *Trace) Env(base []string) []string {
+	env := make([]string, 0, len(base)+3)
+	for _, kv := range base {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "KUBECONFIG", "KUBECACHEDIR":
+			continue
+		case "PATH":
+			if tr.PathDir != "" {
+				kv = "PATH=" + tr.PathDir + string(os.PathListSeparator) + strings.TrimPrefix(kv, "PATH=")
+			}
+		}
+		env = append(env, kv)
+	}
+	return append(env, "KUBECONFIG="+tr.Session.Kubeconfig, "KUBECACHEDIR="+tr.Session.CacheDir)
+}
+
+// Run runs command through a new trace and returns the child's exit code.
+// Interrupts reach the child (it shares the terminal's process group); kubewire
+// waits for it and completes the recording.
+func Run(ctx context.Context, o Options, command []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	if len(command) == 0 {
+		return 2, errors.New("no command to run")
+	}
+	tr, err := Start(ctx, o, "run", command)
+	if err != nil {
+		return 1, err
+	}
+	env := tr.Env(os.Environ())
+	path, err := lookPath(command[0], env)
+	if err != nil {
+		_ = tr.Close()
+		return 127, err
+	}
+	cmd := exec.Command(path, command[1:]...)
+	cmd.Args[0] = command[0]
+	cmd.Env = env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+
+	// While the child runs, Ctrl-C is the child's to handle: the terminal
+	// sends it to both. SIGTERM sent to kubewire alone is passed on.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		_ = tr.Close()
+		return 127, fmt.Errorf("start %s: %w", command[0], err)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if s == syscall.SIGTERM {
+					_ = cmd.Process.Signal(s)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	werr := cmd.Wait()
+	close(done)
+	cerr := tr.Close()
+	code := 0
+	if werr != nil {
+		var ee *exec.ExitError
+		if !errors.As(werr, &ee) {
+			return 1, werr
+		}
+		code = ee.ExitCode()
+		if code < 0 { // killed by a signal
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				code = 128 + int(ws.Signal())
+			}
+		}
+	}
+	if cerr != nil {
+		return code, cerr
+	}
+	return code, nil
+}
+
+// lookPath finds the command on the child's PATH (which may have the lab's
+// kubectl first).
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	for _, kv := range env {
+		if p, ok := strings.CutPrefix(kv, "PATH="); ok {
+			for _, dir := range filepath.SplitList(p) {
+				cand := filepath.Join(dir, name)
+				if st, err := os.Stat(cand); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+					return cand, nil
+				}
+			}
+		}
+	}
+	return "", fmt.Errorf("%s: command not found on PATH", name)
+}

@@ -1,0 +1,310 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/elazarl/goproxy"
+
+	"github.com/kubewire/kubewire/tracer/record"
+	"github.com/kubewire/kubewire/tracer/redact"
+)
+
+// hopHeaders are connection-level headers that never go upstream as is.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// RoundTrip implements goproxy.RoundTripper: goproxy calls it for every
+// request read from a MITM'd tunnel. It never returns an error: a failure to
+// reach the API server becomes a 502 the client can read, and a record.
+func (p *Proxy) RoundTrip(req *http.Request, _ *goproxy.ProxyCtx) (*http.Response, error) {
+	return p.exchange(req), nil
+}
+
+// capture is one exchange being recorded.
+type capture struct {
+	p        *Proxy
+	x        *record.Exchange
+	ctx      redact.Context
+	once     sync.Once
+	finished chan struct{}
+}
+
+func (p *Proxy) exchange(req *http.Request) *http.Response {
+	p.inflight.Add(1)
+	start := time.Now()
+	x := &record.Exchange{Seq: p.seq.Add(1), Start: start}
+	c := &capture{p: p, x: x, finished: make(chan struct{})}
+
+	clientHeader := req.Header.Clone()
+	up := *p.cfg.Target.Server
+	up.Path, up.RawPath, up.RawQuery = req.URL.Path, req.URL.RawPath, req.URL.RawQuery
+	x.Annotation = p.classifier.Classify(req.Method, &up, clientHeader)
+	c.ctx = redact.Context{Resource: x.Annotation.Resource, Subresource: x.Annotation.Subresource}
+	x.Request = record.Request{
+		Method:  req.Method,
+		URL:     req.URL.String(),
+		Proto:   req.Proto,
+		Headers: p.headers(clientHeader),
+	}
+
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(req.Body)
+		if err != nil {
+			return c.fail(req, "client", http.StatusBadRequest, fmt.Errorf("read the request body from the client: %w", err))
+		}
+	}
+	if len(body) > 0 || req.ContentLength > 0 {
+		x.Request.Body = p.body(req.Header.Get("Content-Type"), body, int64(len(body)), c.ctx)
+	}
+
+	out, err := http.NewRequestWithContext(req.Context(), req.Method, up.String(), bytes.NewReader(body))
+	if err != nil {
+		return c.fail(req, "proxy", http.StatusBadGateway, fmt.Errorf("build the upstream request: %w", err))
+	}
+	if len(body) == 0 {
+		out.Body, out.ContentLength = http.NoBody, 0
+	}
+	out.Header = upstreamHeader(clientHeader, x.Annotation.Upgrade != "")
+	clientOwnsAuth := true
+	if p.cfg.SessionToken != "" && out.Header.Get("Authorization") == "Bearer "+p.cfg.SessionToken {
+		out.Header.Del("Authorization")
+		clientOwnsAuth = false
+	}
+	if out.Header.Get("Audit-Id") == "" {
+		// The API server adopts a client's Audit-Id: this one joins the
+		// record with the server's audit log.
+		out.Header.Set("Audit-Id", newUUID())
+	}
+	rt := p.transport(clientOwnsAuth, x.Annotation.Upgrade != "")
+	holder := &upstreamHolder{}
+	out = out.WithContext(context.WithValue(out.Context(), holderKey{}, holder))
+	if p.cfg.Annotator != nil {
+		p.cfg.Annotator.Request(x, clientHeader, clientOwnsAuth)
+	}
+
+	resp, err := rt.RoundTrip(out)
+	x.Request.Upstream = holder.get(p)
+	if err != nil {
+		if req.Context().Err() != nil {
+			return c.fail(req, "client", 499, fmt.Errorf("the client went away before the API server answered: %w", err))
+		}
+		return c.fail(req, "upstream", http.StatusBadGateway, fmt.Errorf("kubewire could not reach the API server at %s: %w", p.cfg.Target.Server.Host, err))
+	}
+	x.Timings.FirstByteMs = record.Ms(time.Since(start))
+	x.Response = &record.Response{Status: resp.StatusCode, Proto: resp.Proto, Headers: p.headers(resp.Header)}
+
+	switch {
+	case resp.StatusCode == http.StatusSwitchingProtocols:
+		c.upgraded(resp)
+	case isStream(x, resp):
+		c.stream(resp)
+	default:
+		c.buffered(resp)
+	}
+	return resp
+}
+
+// transport picks the upstream leg: the kubeconfig's credentials only for
+// holders of the session token.
+func (p *Proxy) transport(clientOwnsAuth, upgrade bool) http.RoundTripper {
+	switch {
+	case clientOwnsAuth && upgrade:
+		return p.clientRT11
+	case clientOwnsAuth:
+		return p.clientRT
+	case upgrade:
+		return p.kubeconfigRT11
+	}
+	return p.kubeconfigRT
+}
+
+func upstreamHeader(h http.Header, upgrade bool) http.Header {
+	out := h.Clone()
+	for _, k := range hopHeaders {
+		out.Del(k)
+	}
+	for _, v := range h.Values("Connection") {
+		for _, tok := range strings.Split(v, ",") {
+			if t := strings.TrimSpace(tok); t != "" && !strings.EqualFold(t, "upgrade") {
+				out.Del(t)
+			}
+		}
+	}
+	if upgrade {
+		out.Set("Connection", "Upgrade")
+		out["Upgrade"] = h.Values("Upgrade")
+	}
+	// Let the upstream transport negotiate compression, so bodies arrive
+	// (and are recorded) decompressed.
+	out.Del("Accept-Encoding")
+	return out
+}
+
+func isStream(x *record.Exchange, resp *http.Response) bool {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return false
+	}
+	if x.Annotation.Verb == "watch" {
+		return true
+	}
+	q, _ := url.ParseQuery(strings.SplitN(x.Request.URL+"?", "?", 2)[1])
+	switch strings.ToLower(q.Get("follow")) {
+	case "true", "1":
+		return true
+	}
+	return strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
+}
+
+// fail records an exchange that got no response from the API server and
+// answers the client with a Status explaining why.
+func (c *capture) fail(req *http.Request, phase string, status int, err error) *http.Response {
+	c.x.Error = &record.Error{Message: err.Error(), Phase: phase, Status: status}
+	c.finish(nil, nil)
+	code := status
+	if code == 499 {
+		code = http.StatusBadGateway
+	}
+	st := map[string]any{
+		"kind": "Status", "apiVersion": "v1", "metadata": map[string]any{},
+		"status": "Failure", "message": err.Error(), "code": code,
+	}
+	data, _ := json.Marshal(st)
+	return &http.Response{
+		StatusCode: code, Status: fmt.Sprintf("%d %s", code, http.StatusText(code)),
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(bytes.NewReader(data)),
+		ContentLength: int64(len(data)),
+		Request:       req,
+	}
+}
+
+// buffered relays an ordinary response and records it when its body ends.
+func (c *capture) buffered(resp *http.Response) {
+	ct := resp.Header.Get("Content-Type")
+	h := resp.Header
+	resp.Body = &teeBody{rc: resp.Body, done: func(data []byte, total int64, err error) {
+		c.x.Response.Body = c.p.body(ct, data, total, c.ctx)
+		if err != nil {
+			c.x.StreamError = &record.Error{Message: err.Error(), Phase: "upstream"}
+		}
+		c.finish(h, data)
+	}}
+}
+
+// finish completes the exchange once: annotate, time, write.
+func (c *capture) finish(respHeader http.Header, body []byte) {
+	c.once.Do(func() {
+		defer c.p.inflight.Done()
+		defer close(c.finished)
+		if c.p.cfg.Annotator != nil {
+			c.p.cfg.Annotator.Response(c.x, respHeader, body)
+		}
+		c.x.Timings.TotalMs = record.Ms(time.Since(c.x.Start))
+		c.p.cfg.Sink.Put(record.Line{Type: record.TypeExchange, Seq: c.x.Seq, Exchange: c.x})
+	})
+}
+
+// body stores a body, redacted unless secrets are shown.
+func (p *Proxy) body(contentType string, data []byte, total int64, ctx redact.Context) *record.Body {
+	redacted := false
+	if !p.cfg.ShowSecrets {
+		data, redacted = redact.Body(contentType, data, ctx)
+	}
+	b := record.NewBody(contentType, data, total, p.cfg.MaxBody)
+	b.Redacted = redacted
+	return b
+}
+
+func (p *Proxy) headers(h http.Header) http.Header {
+	if p.cfg.ShowSecrets {
+		return h.Clone()
+	}
+	return redact.Headers(h)
+}
+
+// teeBody passes a body through and calls done once with everything read
+// (kept whole so redaction sees complete documents), when it ends or is
+// closed.
+type teeBody struct {
+	rc    io.ReadCloser
+	buf   bytes.Buffer
+	total int64
+	once  sync.Once
+	done  func(data []byte, total int64, err error)
+}
+
+func (b *teeBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.buf.Write(p[:n])
+	b.total += int64(n)
+	if err == io.EOF {
+		b.end(nil)
+	} else if err != nil {
+		b.end(err)
+	}
+	return n, err
+}
+
+func (b *teeBody) Close() error {
+	err := b.rc.Close()
+	b.end(nil)
+	return err
+}
+
+func (b *teeBody) end(err error) {
+	b.once.Do(func() { b.done(b.buf.Bytes(), b.total, err) })
+}
+
+// upstreamHolder receives the request exactly as it left for the API server,
+// after client-go added credentials.
+type upstreamHolder struct {
+	mu  sync.Mutex
+	req *http.Request
+}
+
+type holderKey struct{}
+
+func (h *upstreamHolder) get(p *Proxy) *record.Upstream {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.req == nil {
+		return nil
+	}
+	return &record.Upstream{URL: h.req.URL.String(), Proto: h.req.Proto, Headers: p.headers(h.req.Header)}
+}
+
+// upstreamRecorder is the innermost wrapper of the upstream transport: it
+// sees the request after every client-go wrapper (credentials, user agent).
+type upstreamRecorder struct{ rt http.RoundTripper }
+
+func (u *upstreamRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if h, ok := req.Context().Value(holderKey{}).(*upstreamHolder); ok {
+		h.mu.Lock()
+		h.req = req
+		h.mu.Unlock()
+	}
+	return u.rt.RoundTrip(req)
+}
+
+func newUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

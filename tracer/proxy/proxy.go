@@ -1,0 +1,298 @@
+// Package proxy is kubewire's man-in-the-middle proxy: a goproxy HTTPS proxy
+// on loopback that terminates the client's TLS with kubewire's own CA,
+// forwards each request to the API server over a client-go transport built
+// from the user's kubeconfig, and records every exchange as it happens.
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/elazarl/goproxy"
+	"k8s.io/client-go/rest"
+
+	"github.com/kubewire/kubewire/tracer/classify"
+	"github.com/kubewire/kubewire/tracer/record"
+)
+
+// Config configures a Proxy.
+type Config struct {
+	// Target is the API server to trace.
+	Target *Target
+	// CA signs the certificate presented to clients.
+	CA *CA
+	// Listen is the address to listen on; it must be a loopback address.
+	// Default "127.0.0.1:0" (an ephemeral port).
+	Listen string
+	// Sink receives every recording line as it happens.
+	Sink record.Sink
+	// SessionToken is the placeholder token of the session kubeconfig;
+	// requests that carry it get the kubeconfig's credentials upstream.
+	SessionToken string
+	// MaxBody caps the bytes stored per body (and per stream event);
+	// negative means no cap. Default 4 MiB.
+	MaxBody int
+	// ShowSecrets turns redaction off.
+	ShowSecrets bool
+	// Annotator completes annotations with identity and journey (tracer/auth);
+	// nil leaves them out.
+	Annotator Annotator
+	// ErrorLog receives the proxy's own problems; default discards.
+	ErrorLog *log.Logger
+}
+
+// Annotator adds what the classifier cannot know to an exchange: who sent
+// it and how far it got. It is called once per exchange at capture time.
+type Annotator interface {
+	// Request is called before the request goes upstream; clientOwnsAuth
+	// tells whether the client's own credentials are used.
+	Request(x *record.Exchange, clientHeader http.Header, clientOwnsAuth bool)
+	// Response is called with the response (or error) and the captured
+	// body (nil for streams).
+	Response(x *record.Exchange, respHeader http.Header, body []byte)
+	// Close releases what the annotator holds.
+	Close() error
+}
+
+// Proxy is a running kubewire proxy.
+type Proxy struct {
+	cfg      Config
+	server   *http.Server
+	listener net.Listener
+	gp       *goproxy.ProxyHttpServer
+	allowed  string // host:port of the API server, the only host MITM'd
+
+	// Upstream legs: with the kubeconfig's credentials or without any (the
+	// client's own Authorization passes through), each in an HTTP/2 and an
+	// HTTP/1.1-only flavour (upgrades need HTTP/1.1).
+	kubeconfigRT, clientRT     http.RoundTripper
+	kubeconfigRT11, clientRT11 http.RoundTripper
+
+	classifier *classify.Classifier
+	scopes     *classify.Lazy
+	seq        atomic.Int64
+	inflight   tracker
+	closed     atomic.Bool
+}
+
+// New prepares a proxy; Start makes it listen.
+func New(cfg Config) (*Proxy, error) {
+	if cfg.Target == nil || cfg.CA == nil || cfg.Sink == nil {
+		return nil, errors.New("proxy: Target, CA and Sink are required")
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = 4 << 20
+	}
+	if cfg.ErrorLog == nil {
+		cfg.ErrorLog = log.New(io.Discard, "", 0)
+	}
+	p := &Proxy{cfg: cfg, allowed: hostPort(cfg.Target.Server.Host, cfg.Target.Server.Scheme)}
+	var err error
+	if p.kubeconfigRT, p.clientRT, err = upstreamLegs(cfg.Target.Config, false); err != nil {
+		return nil, err
+	}
+	if p.kubeconfigRT11, p.clientRT11, err = upstreamLegs(cfg.Target.Config, true); err != nil {
+		return nil, err
+	}
+
+	// Scopes: the live server's discovery, asked once through the upstream
+	// leg (recorded as kubewire's own calls), then the built-in table.
+	p.scopes = classify.NewLazy("discovery", p.discoverScopes)
+	p.classifier = classify.New(cfg.Target.Server.Path, p.scopes, classify.Builtin())
+
+	gp := goproxy.NewProxyHttpServer()
+	gp.Logger = cfg.ErrorLog
+	gp.KeepHeader = true // kubewire chooses which headers go upstream
+	gp.Tr = &http.Transport{Proxy: noProxy, DialContext: refuseDial}
+	gp.ConnectDial = nil
+	gp.CertStore = &certStore{}
+	gp.NonproxyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "this is kubewire's proxy: use it as an HTTPS proxy (kubectl proxy-url, curl --proxy), see 'kubewire proxy -h'", http.StatusNotFound)
+	})
+	tlsConfig := goproxy.TLSConfigFromCA(&cfg.CA.Cert)
+	gp.OnRequest().HandleConnectFunc(func(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
+		if hostPort(host, "https") != p.allowed {
+			ctx.Resp = textResponse(ctx.Req, http.StatusForbidden,
+				fmt.Sprintf("kubewire intercepts only %s, the API server of context %q; it refuses to tunnel to %s (it is not an open proxy)\n", p.allowed, cfg.Target.Context, host))
+			return goproxy.RejectConnect, host
+		}
+		ctx.UserData = mitmMarker{}
+		ctx.RoundTripper = p
+		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: tlsConfig}, host
+	})
+	// Plain-HTTP proxy requests (not inside a MITM'd tunnel) are refused:
+	// kubewire forwards nothing but its API server's traffic.
+	gp.OnRequest().DoFunc(func(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
+		if _, ok := ctx.UserData.(mitmMarker); ok {
+			return req, nil
+		}
+		return req, textResponse(req, http.StatusForbidden, "kubewire only proxies HTTPS to "+p.allowed+" (use CONNECT)\n")
+	})
+	p.gp = gp
+	return p, nil
+}
+
+type mitmMarker struct{}
+
+func refuseDial(context.Context, string, string) (net.Conn, error) {
+	return nil, errors.New("kubewire does not dial on behalf of clients")
+}
+
+// upstreamLegs builds the two upstream transports: one with the
+// kubeconfig's credentials, one with none.
+func upstreamLegs(base *rest.Config, http11 bool) (withCreds, without http.RoundTripper, err error) {
+	mk := func(c *rest.Config) (http.RoundTripper, error) {
+		c = rest.CopyConfig(c)
+		if c.Proxy == nil {
+			c.Proxy = noProxy
+		}
+		if http11 {
+			c.TLSClientConfig.NextProtos = []string{"http/1.1"}
+		}
+		c.WrapTransport = chainWrap(c.WrapTransport, func(rt http.RoundTripper) http.RoundTripper { return &upstreamRecorder{rt} })
+		return rest.TransportFor(c)
+	}
+	if withCreds, err = mk(base); err != nil {
+		return nil, nil, fmt.Errorf("build the upstream leg from the kubeconfig: %w", err)
+	}
+	if without, err = mk(rest.AnonymousClientConfig(base)); err != nil {
+		return nil, nil, fmt.Errorf("build the upstream leg: %w", err)
+	}
+	return withCreds, without, nil
+}
+
+func chainWrap(outer func(http.RoundTripper) http.RoundTripper, inner func(http.RoundTripper) http.RoundTripper) func(http.RoundTripper) http.RoundTripper {
+	if outer == nil {
+		return inner
+	}
+	return func(rt http.RoundTripper) http.RoundTripper { return outer(inner(rt)) }
+}
+
+// SetAnnotator sets the annotator; call it before Start.
+func (p *Proxy) SetAnnotator(a Annotator) { p.cfg.Annotator = a }
+
+// Start listens on the configured loopback address and serves.
+func (p *Proxy) Start() error {
+	host, _, err := net.SplitHostPort(p.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", p.cfg.Listen, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--listen %q: kubewire listens on loopback only (127.0.0.1 or ::1)", p.cfg.Listen)
+	}
+	ln, err := net.Listen("tcp", p.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", p.cfg.Listen, err)
+	}
+	p.listener = ln
+	p.server = &http.Server{Handler: p.gp, ErrorLog: p.cfg.ErrorLog, ReadHeaderTimeout: 30 * time.Second}
+	go func() { _ = p.server.Serve(ln) }()
+	// Learn scopes in the background, so the first call does not wait long.
+	go p.scopes.Namespaced("", "pods")
+	return nil
+}
+
+// Addr is the address the proxy listens on.
+func (p *Proxy) Addr() string { return p.listener.Addr().String() }
+
+// URL is the proxy URL for kubeconfig proxy-url and curl --proxy.
+func (p *Proxy) URL() string { return "http://" + p.Addr() }
+
+// Close stops accepting connections, closes open tunnels, and waits for the
+// exchanges under way to be recorded.
+func (p *Proxy) Close() error {
+	if p.closed.Swap(true) {
+		return nil
+	}
+	var err error
+	if p.server != nil {
+		err = p.server.Close()
+	}
+	if !p.inflight.wait(10 * time.Second) {
+		p.cfg.ErrorLog.Printf("kubewire: some exchanges did not finish within 10s of shutdown")
+	}
+	if p.cfg.Annotator != nil {
+		if aerr := p.cfg.Annotator.Close(); err == nil {
+			err = aerr
+		}
+	}
+	return err
+}
+
+func hostPort(host, scheme string) string {
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return strings.ToLower(host)
+	}
+	if scheme == "http" {
+		return strings.ToLower(host) + ":80"
+	}
+	return strings.ToLower(host) + ":443"
+}
+
+func textResponse(req *http.Request, code int, msg string) *http.Response {
+	return &http.Response{
+		StatusCode:    code,
+		Status:        fmt.Sprintf("%d %s", code, http.StatusText(code)),
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": {"text/plain; charset=utf-8"}},
+		Body:          io.NopCloser(bytes.NewReader([]byte(msg))),
+		ContentLength: int64(len(msg)),
+		Request:       req,
+	}
+}
+
+// tracker counts exchanges under way; unlike a WaitGroup it may gain
+// exchanges while someone waits for it to drain (kubewire's own late calls).
+type tracker struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed and replaced when n drops to 0
+}
+
+func (t *tracker) Add(d int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n += d
+	if t.n == 0 && t.idle != nil {
+		close(t.idle)
+		t.idle = nil
+	}
+}
+
+func (t *tracker) Done() { t.Add(-1) }
+
+// wait waits until nothing is under way, at most d; it reports whether it
+// drained.
+func (t *tracker) wait(d time.Duration) bool {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.mu.Unlock()
+		return true
+	}
+	if t.idle == nil {
+		t.idle = make(chan struct{})
+	}
+	idle := t.idle
+	t.mu.Unlock()
+	select {
+	case <-idle:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}

@@ -1,0 +1,405 @@
+package proxy
+
+// Edge cases of the proxy against httptest servers: things a real API server
+// will not do on demand (go away, speak SPDY without a pod, stream slowly).
+// The end-to-end tests with real kubectl and the lab are in tracer/live.
+
+import (
+	"bufio"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubewire/kubewire/tracer/record"
+)
+
+const kubeconfigToken = "kubeconfig-token-abc"
+
+func TestMain(m *testing.M) {
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
+	os.Exit(m.Run())
+}
+
+// collect is a sink that keeps every line.
+type collect struct {
+	mu    sync.Mutex
+	lines []record.Line
+	added chan struct{}
+}
+
+func newCollect() *collect { return &collect{added: make(chan struct{}, 1024)} }
+
+func (c *collect) Put(l record.Line) {
+	c.mu.Lock()
+	c.lines = append(c.lines, l)
+	c.mu.Unlock()
+	c.added <- struct{}{}
+}
+
+func (c *collect) snapshot() []record.Line {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]record.Line(nil), c.lines...)
+}
+
+// waitFor waits until a line matching ok arrives.
+func (c *collect) waitFor(t *testing.T, what string, ok func(record.Line) bool) record.Line {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		for _, l := range c.snapshot() {
+			if ok(l) {
+				return l
+			}
+		}
+		select {
+		case <-c.added:
+		case <-deadline:
+			t.Fatalf("no %s line within 10s; got %d lines", what, len(c.snapshot()))
+		}
+	}
+}
+
+type fixture struct {
+	upstream *httptest.Server
+	proxy    *Proxy
+	sink     *collect
+	client   *http.Client
+	token    string
+}
+
+func start(t *testing.T, handler http.Handler) *fixture {
+	t.Helper()
+	up := httptest.NewTLSServer(handler)
+	t.Cleanup(up.Close)
+	return startFor(t, up)
+}
+
+func startFor(t *testing.T, up *httptest.Server) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: up.URL, CertificateAuthorityData: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: up.Certificate().Raw})}
+	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: kubeconfigToken}
+	cfg.Contexts["ctx"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
+	cfg.CurrentContext = "ctx"
+	kc := filepath.Join(dir, "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, kc); err != nil {
+		t.Fatal(err)
+	}
+	target, err := LoadTarget(kc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := LoadOrCreateCA(filepath.Join(dir, "ca"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{upstream: up, sink: newCollect(), token: NewSessionToken()}
+	f.proxy, err = New(Config{Target: target, CA: ca, Sink: f.sink, SessionToken: f.token, MaxBody: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.proxy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.proxy.Close() })
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca.PEM)
+	pu, _ := url.Parse(f.proxy.URL())
+	f.client = &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu), TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	t.Cleanup(f.client.CloseIdleConnections)
+	return f
+}
+
+func (f *fixture) get(t *testing.T, path, auth string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("GET", f.upstream.URL+path, nil)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s through kubewire: %v", path, err)
+	}
+	return resp
+}
+
+func exchangeLine(seqPath string) func(record.Line) bool {
+	return func(l record.Line) bool {
+		return l.Type == record.TypeExchange && strings.Contains(l.Exchange.Request.URL, seqPath)
+	}
+}
+
+func TestCredentialsOnlyForTheSessionToken(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]string{}
+	f := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path] = r.Header.Get("Authorization") + "|" + r.Header.Get("Audit-Id")
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"kind":"PodList","items":[]}`)
+	}))
+	for path, auth := range map[string]string{
+		"/api/v1/namespaces/a/pods": "Bearer " + f.token,
+		"/api/v1/namespaces/b/pods": "Bearer curl-own-token",
+		"/api/v1/namespaces/c/pods": "",
+	} {
+		resp := f.get(t, path, auth)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	want := map[string]string{
+		"/api/v1/namespaces/a/pods": "Bearer " + kubeconfigToken,
+		"/api/v1/namespaces/b/pods": "Bearer curl-own-token",
+		"/api/v1/namespaces/c/pods": "",
+	}
+	for path, w := range want {
+		mu.Lock()
+		got, _, _ := strings.Cut(seen[path], "|")
+		auditID := strings.SplitN(seen[path], "|", 2)[1]
+		mu.Unlock()
+		if got != w {
+			t.Errorf("%s: upstream Authorization %q, want %q", path, got, w)
+		}
+		if len(auditID) != 36 {
+			t.Errorf("%s: kubewire should set a UUID Audit-Id, got %q", path, auditID)
+		}
+		l := f.sink.waitFor(t, path, exchangeLine(path))
+		x := l.Exchange
+		if x.Response == nil || x.Response.Status != 200 || x.Response.Body.Text != `{"kind":"PodList","items":[]}` {
+			t.Errorf("%s: recorded response %+v", path, x.Response)
+		}
+		rec, _ := json.Marshal(x)
+		for _, secret := range []string{f.token, kubeconfigToken, "curl-own-token"} {
+			if strings.Contains(string(rec), secret) {
+				t.Errorf("%s: recording holds a credential: %s", path, rec)
+			}
+		}
+		if w != "" && (x.Request.Upstream == nil || !strings.HasPrefix(x.Request.Upstream.Headers.Get("Authorization"), "Bearer REDACTED")) {
+			t.Errorf("%s: upstream request not recorded with its (redacted) credentials: %+v", path, x.Request.Upstream)
+		}
+		if x.Annotation.Verb != "list" || x.Annotation.Resource != "pods" {
+			t.Errorf("%s: annotation %+v", path, x.Annotation)
+		}
+	}
+}
+
+func TestRefusesOtherHosts(t *testing.T) {
+	f := start(t, http.NotFoundHandler())
+	conn, err := net.Dial("tcp", f.proxy.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "not an open proxy") {
+		t.Errorf("CONNECT to another host: %d %q", resp.StatusCode, body)
+	}
+	// Plain HTTP proxying is refused too.
+	pu, _ := url.Parse(f.proxy.URL())
+	c := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}}
+	r2, err := c.Get("http://example.com/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != http.StatusForbidden {
+		t.Errorf("plain HTTP proxy request: %d, want 403", r2.StatusCode)
+	}
+}
+
+func TestListenLoopbackOnly(t *testing.T) {
+	f := start(t, http.NotFoundHandler())
+	p, err := New(Config{Target: f.proxy.cfg.Target, CA: f.proxy.cfg.CA, Sink: newCollect(), Listen: "0.0.0.0:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err == nil || !strings.Contains(err.Error(), "loopback only") {
+		t.Errorf("want a loopback-only error, got %v", err)
+	}
+}
+
+func TestUpstreamDownGives502Status(t *testing.T) {
+	up := httptest.NewTLSServer(http.NotFoundHandler())
+	f := startFor(t, up)
+	up.Close() // the API server goes away
+	resp := f.get(t, "/api/v1/namespaces/demo/pods", "Bearer "+f.token)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var st map[string]any
+	if resp.StatusCode != http.StatusBadGateway || json.Unmarshal(body, &st) != nil || st["kind"] != "Status" ||
+		!strings.Contains(fmt.Sprint(st["message"]), "could not reach the API server") {
+		t.Fatalf("want a 502 Status, got %d %s", resp.StatusCode, body)
+	}
+	x := f.sink.waitFor(t, "failed exchange", exchangeLine("/pods")).Exchange
+	if x.Response != nil || x.Error == nil || x.Error.Phase != "upstream" || x.Error.Status != 502 {
+		t.Errorf("want exactly an upstream error in the record, got response=%+v error=%+v", x.Response, x.Error)
+	}
+}
+
+// A watch is relayed event by event: the client sees the first event while
+// the server is still holding the stream open, and each event is recorded
+// as its own line.
+func TestWatchStreamsEventByEvent(t *testing.T) {
+	release := make(chan struct{})
+	f := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("watch") != "true" {
+			http.NotFound(w, r) // kubewire's own discovery
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fl := w.(http.Flusher)
+		// One event split across two writes, then a second event.
+		io.WriteString(w, `{"type":"ADDED","object":{"kind":"Namespace","metadata":{"name":"a"}}}`+"\n"+`{"type":"MOD`)
+		fl.Flush()
+		<-release
+		io.WriteString(w, `IFIED","object":{"kind":"Namespace","metadata":{"name":"a"}}}`+"\n")
+		fl.Flush()
+	}))
+	resp := f.get(t, "/api/v1/namespaces?watch=true", "Bearer "+f.token)
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	first, err := br.ReadString('\n')
+	if err != nil || !strings.Contains(first, `"ADDED"`) {
+		t.Fatalf("first event not relayed before the stream ended: %q %v", first, err)
+	}
+	f.sink.waitFor(t, "exchange start", func(l record.Line) bool {
+		return l.Type == record.TypeExchange && l.Exchange.Response != nil && l.Exchange.Response.Stream
+	})
+	f.sink.waitFor(t, "ADDED event", func(l record.Line) bool { return l.Type == record.TypeEvent && l.Event.Type == "ADDED" })
+	close(release)
+	rest, _ := io.ReadAll(br)
+	if !strings.Contains(string(rest), `"MODIFIED"`) {
+		t.Fatalf("second event: %q", rest)
+	}
+	ev := f.sink.waitFor(t, "MODIFIED event", func(l record.Line) bool { return l.Type == record.TypeEvent && l.Event.Type == "MODIFIED" })
+	if !strings.HasPrefix(ev.Event.Body.Text, `{"type":"MODIFIED"`) {
+		t.Errorf("event body should be the whole event: %q", ev.Event.Body.Text)
+	}
+	f.sink.waitFor(t, "end", func(l record.Line) bool { return l.Type == record.TypeEnd })
+}
+
+// upgradeServer answers an upgrade with 101 and then echoes bytes, like the
+// API server relaying exec; proto is "SPDY/3.1" or "websocket".
+func upgradeServer(t *testing.T) *httptest.Server {
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto := r.Header.Get("Upgrade")
+		if !strings.EqualFold(r.Header.Get("Connection"), "Upgrade") || proto == "" {
+			http.Error(w, "want an upgrade, got Connection="+r.Header.Get("Connection"), http.StatusBadRequest)
+			return
+		}
+		conn, rw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		fmt.Fprintf(rw, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: %s\r\n\r\n", proto)
+		rw.Flush()
+		line, _ := rw.ReadString('\n')
+		rw.WriteString("echo: " + line)
+		rw.Flush()
+	}))
+	up.EnableHTTP2 = true // the upgrade must still use HTTP/1.1 upstream
+	up.StartTLS()
+	t.Cleanup(up.Close)
+	return up
+}
+
+func TestUpgradesRelayBothProtocols(t *testing.T) {
+	for _, proto := range []string{"SPDY/3.1", "websocket"} {
+		t.Run(proto, func(t *testing.T) {
+			f := startFor(t, upgradeServer(t))
+			conn, err := net.Dial("tcp", f.proxy.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			host := strings.TrimPrefix(f.upstream.URL, "https://")
+			fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", host, host)
+			br := bufio.NewReader(conn)
+			if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("CONNECT: %v %v", resp, err)
+			}
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM(f.proxy.cfg.CA.PEM)
+			tc := tls.Client(conn, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}})
+			fmt.Fprintf(tc, "POST /api/v1/namespaces/demo/pods/web/exec?command=cat HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: Upgrade\r\nUpgrade: %s\r\nContent-Length: 0\r\n\r\n", host, f.token, proto)
+			tbr := bufio.NewReader(tc)
+			resp, err := http.ReadResponse(tbr, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != 101 || !strings.Contains(strings.ToLower(resp.Header.Get("Upgrade")), strings.ToLower(proto)) {
+				t.Fatalf("want 101 with Upgrade %s, got %d %v", proto, resp.StatusCode, resp.Header)
+			}
+			fmt.Fprint(tc, "hello\n")
+			got, err := tbr.ReadString('\n')
+			if err != nil || got != "echo: hello\n" {
+				t.Fatalf("relay: %q %v", got, err)
+			}
+			f.sink.waitFor(t, "up event", func(l record.Line) bool {
+				return l.Type == record.TypeEvent && l.Event.Direction == "up" && l.Event.Body.Text == "hello\n"
+			})
+			f.sink.waitFor(t, "down event", func(l record.Line) bool {
+				return l.Type == record.TypeEvent && l.Event.Direction == "down" && strings.Contains(l.Event.Body.Text, "echo: hello")
+			})
+			x := f.sink.waitFor(t, "exchange", exchangeLine("/exec")).Exchange
+			want := map[string]string{"SPDY/3.1": "spdy", "websocket": "websocket"}[proto]
+			if x.Annotation.Upgrade != want || x.Annotation.Subresource != "exec" || x.Response.Status != 101 {
+				t.Errorf("annotation %+v status %d", x.Annotation, x.Response.Status)
+			}
+		})
+	}
+}
+
+func TestCAKeyPermissions(t *testing.T) {
+	dir := t.TempDir()
+	ca, err := LoadOrCreateCA(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(ca.KeyFile)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("CA key mode %v, want 0600 (%v)", st.Mode().Perm(), err)
+	}
+	if ca.Cert.Leaf == nil || !ca.Cert.Leaf.IsCA {
+		t.Error("not a CA certificate")
+	}
+	if _, ok := ca.Cert.PrivateKey.(crypto.Signer); !ok {
+		t.Error("no private key")
+	}
+	again, err := LoadOrCreateCA(dir)
+	if err != nil || string(again.PEM) != string(ca.PEM) {
+		t.Errorf("the CA must be reused, not remade: %v", err)
+	}
+	os.Chmod(ca.KeyFile, 0o644)
+	if _, err := LoadOrCreateCA(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("a world-readable key must be refused, got %v", err)
+	}
+}

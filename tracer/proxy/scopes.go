@@ -1,0 +1,66 @@
+package proxy
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
+
+	"github.com/kubewire/kubewire/tracer/classify"
+	"github.com/kubewire/kubewire/tracer/record"
+)
+
+// OwnConfig returns a client-go config for kubewire's own calls to the API
+// server (discovery, flow-schema names, whoami): the kubeconfig's
+// credentials, no proxy, and every exchange recorded as kubewire's own.
+func (p *Proxy) OwnConfig() *rest.Config {
+	c := rest.CopyConfig(p.cfg.Target.Config)
+	if c.Proxy == nil {
+		c.Proxy = noProxy
+	}
+	c.WrapTransport = chainWrap(c.WrapTransport, func(rt http.RoundTripper) http.RoundTripper {
+		return &ownRecorder{p: p, rt: rt}
+	})
+	c.Timeout = 30 * time.Second
+	return c
+}
+
+func (p *Proxy) discoverScopes() (*classify.Table, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(p.OwnConfig())
+	if err != nil {
+		return nil, err
+	}
+	return classify.Discover(context.Background(), dc)
+}
+
+// ownRecorder records kubewire's own calls like any other exchange.
+type ownRecorder struct {
+	p  *Proxy
+	rt http.RoundTripper
+}
+
+func (o *ownRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	p := o.p
+	p.inflight.Add(1)
+	x := &record.Exchange{Seq: p.seq.Add(1), Start: time.Now(), Own: true}
+	c := &capture{p: p, x: x, finished: make(chan struct{})}
+	// Classify with the built-in table only: discovery may be what is
+	// being fetched.
+	x.Annotation = classify.New(p.cfg.Target.Server.Path, classify.Builtin()).Classify(req.Method, req.URL, req.Header)
+	x.Request = record.Request{Method: req.Method, URL: req.URL.String(), Proto: req.Proto, Headers: p.headers(req.Header)}
+	if p.cfg.Annotator != nil {
+		p.cfg.Annotator.Request(x, req.Header, false)
+	}
+	resp, err := o.rt.RoundTrip(req)
+	if err != nil {
+		x.Error = &record.Error{Message: err.Error(), Phase: "upstream"}
+		c.finish(nil, nil)
+		return nil, err
+	}
+	x.Timings.FirstByteMs = record.Ms(time.Since(x.Start))
+	x.Response = &record.Response{Status: resp.StatusCode, Proto: resp.Proto, Headers: p.headers(resp.Header)}
+	c.buffered(resp)
+	return resp, nil
+}

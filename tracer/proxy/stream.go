@@ -1,0 +1,296 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kubewire/kubewire/tracer/record"
+)
+
+// stream relays a watch or follow response: the exchange is written now,
+// each event as it arrives, and an end line when the stream closes. Nothing
+// is held back from the client.
+func (c *capture) stream(resp *http.Response) {
+	c.x.Response.Stream = true
+	c.p.emitStreamStart(c, resp.Header)
+	ct := resp.Header.Get("Content-Type")
+	var f framer
+	switch {
+	case c.x.Annotation.Verb != "watch":
+		f = &chunkFramer{}
+	case strings.Contains(ct, "protobuf"):
+		f = &lengthFramer{}
+	default:
+		f = &jsonFramer{}
+	}
+	resp.Body = &streamBody{rc: resp.Body, c: c, f: f, ct: ct}
+}
+
+// emitStreamStart writes a stream's exchange line when its response begins.
+func (p *Proxy) emitStreamStart(c *capture, h http.Header) {
+	if p.cfg.Annotator != nil {
+		p.cfg.Annotator.Response(c.x, h, nil)
+	}
+	// Write a copy: the exchange goes on changing (timings) after this line.
+	x := *c.x
+	resp := *c.x.Response
+	x.Response = &resp
+	p.cfg.Sink.Put(record.Line{Type: record.TypeExchange, Seq: x.Seq, Exchange: &x})
+}
+
+// event records one event of the stream.
+func (c *capture) event(typ, direction string, frame []byte) {
+	now := time.Now()
+	ev := &record.Event{
+		Time:      now,
+		OffsetMs:  record.Ms(now.Sub(c.x.Start)),
+		Type:      typ,
+		Direction: direction,
+		Body:      c.p.body(c.x.Response.Headers.Get("Content-Type"), frame, int64(len(frame)), c.ctx),
+	}
+	c.p.cfg.Sink.Put(record.Line{Type: record.TypeEvent, Seq: c.x.Seq, Event: ev})
+}
+
+// end closes the stream's record once.
+func (c *capture) end(err error) {
+	c.once.Do(func() {
+		defer c.p.inflight.Done()
+		defer close(c.finished)
+		c.x.Timings.TotalMs = record.Ms(time.Since(c.x.Start))
+		end := &record.End{Timings: c.x.Timings}
+		if err != nil {
+			end.Error = &record.Error{Message: err.Error(), Phase: "upstream"}
+		}
+		c.p.cfg.Sink.Put(record.Line{Type: record.TypeEnd, Seq: c.x.Seq, End: end})
+	})
+}
+
+// streamBody passes a stream through, cutting it into events as it goes.
+type streamBody struct {
+	rc io.ReadCloser
+	c  *capture
+	f  framer
+	ct string
+}
+
+func (b *streamBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		for _, fr := range b.f.feed(p[:n]) {
+			b.c.event(fr.typ, "down", fr.data)
+		}
+	}
+	if err != nil {
+		b.flush()
+		if err == io.EOF {
+			b.c.end(nil)
+		} else {
+			b.c.end(streamErr(err))
+		}
+	}
+	return n, err
+}
+
+func (b *streamBody) Close() error {
+	err := b.rc.Close()
+	b.flush()
+	b.c.end(nil) // the client went away or the stream was cut: a normal end
+	return err
+}
+
+func (b *streamBody) flush() {
+	for _, fr := range b.f.rest() {
+		b.c.event(fr.typ, "down", fr.data)
+	}
+}
+
+// streamErr keeps a stream's failure unless it is the ordinary end of a
+// watch that the client or server closed.
+func streamErr(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "use of closed network connection") || strings.Contains(msg, "body closed") ||
+		strings.Contains(msg, "context canceled") {
+		return nil
+	}
+	return err
+}
+
+type frame struct {
+	typ  string
+	data []byte
+}
+
+// framer cuts a byte stream into events.
+type framer interface {
+	feed(p []byte) []frame
+	rest() []frame
+}
+
+// jsonFramer splits a JSON watch stream into its events: one JSON object
+// each, whatever the chunking.
+type jsonFramer struct{ buf []byte }
+
+func (f *jsonFramer) feed(p []byte) []frame {
+	f.buf = append(f.buf, p...)
+	var out []frame
+	for {
+		start := bytes.IndexByte(f.buf, '{')
+		if start < 0 {
+			f.buf = f.buf[:0]
+			return out
+		}
+		end := objectEnd(f.buf[start:])
+		if end < 0 {
+			f.buf = f.buf[start:]
+			return out
+		}
+		obj := append([]byte(nil), f.buf[start:start+end]...)
+		f.buf = f.buf[start+end:]
+		var ev struct {
+			Type string `json:"type"`
+		}
+		_ = json.Unmarshal(obj, &ev)
+		if ev.Type == "" {
+			ev.Type = "data"
+		}
+		out = append(out, frame{ev.Type, obj})
+	}
+}
+
+func (f *jsonFramer) rest() []frame {
+	if len(bytes.TrimSpace(f.buf)) == 0 {
+		return nil
+	}
+	r := frame{"data", append([]byte(nil), f.buf...)}
+	f.buf = nil
+	return []frame{r}
+}
+
+// objectEnd returns the length of the JSON object at the start of b, or -1
+// when it is not complete yet.
+func objectEnd(b []byte) int {
+	depth, inStr, esc := 0, false, false
+	for i, ch := range b {
+		switch {
+		case esc:
+			esc = false
+		case inStr && ch == '\\':
+			esc = true
+		case ch == '"':
+			inStr = !inStr
+		case inStr:
+		case ch == '{':
+			depth++
+		case ch == '}':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+// lengthFramer splits a protobuf watch stream: each frame is a 4-byte
+// big-endian length and that many bytes. Events keep the frame without its
+// length prefix.
+type lengthFramer struct{ buf []byte }
+
+func (f *lengthFramer) feed(p []byte) []frame {
+	f.buf = append(f.buf, p...)
+	var out []frame
+	for len(f.buf) >= 4 {
+		n := int(binary.BigEndian.Uint32(f.buf))
+		if len(f.buf) < 4+n {
+			break
+		}
+		data := append([]byte(nil), f.buf[4:4+n]...)
+		f.buf = f.buf[4+n:]
+		out = append(out, frame{protobufEventType(data), data})
+	}
+	return out
+}
+
+func (f *lengthFramer) rest() []frame {
+	if len(f.buf) == 0 {
+		return nil
+	}
+	r := frame{"data", append([]byte(nil), f.buf...)}
+	f.buf = nil
+	return []frame{r}
+}
+
+// chunkFramer makes each chunk read an event (logs -f).
+type chunkFramer struct{}
+
+func (chunkFramer) feed(p []byte) []frame { return []frame{{"data", append([]byte(nil), p...)}} }
+func (chunkFramer) rest() []frame         { return nil }
+
+// upgraded relays a 101 Switching Protocols connection (exec, attach,
+// port-forward over WebSocket or SPDY), recording the bytes each way.
+func (c *capture) upgraded(resp *http.Response) {
+	rwc, ok := resp.Body.(io.ReadWriteCloser)
+	if !ok {
+		c.x.Response.Stream = true
+		c.p.emitStreamStart(c, resp.Header)
+		c.end(errors.New("the upstream transport gave no bidirectional stream for the upgrade"))
+		return
+	}
+	c.x.Response.Stream = true
+	c.p.emitStreamStart(c, resp.Header)
+	// goproxy relays raw bytes only for responses it takes for WebSocket
+	// upgrades, and would hang writing any other 101 (SPDY). Adding the
+	// token sends SPDY through the same relay; SPDY clients look for
+	// "spdy/3.1" in the header and still find it.
+	if !headerHasToken(resp.Header, "Upgrade", "websocket") {
+		resp.Header.Set("Upgrade", resp.Header.Get("Upgrade")+", websocket")
+	}
+	resp.Body = &upgradeConn{rwc: rwc, c: c}
+}
+
+// upgradeConn is the upstream side of an upgraded connection.
+type upgradeConn struct {
+	rwc  io.ReadWriteCloser
+	c    *capture
+	once sync.Once
+}
+
+func (u *upgradeConn) Read(p []byte) (int, error) {
+	n, err := u.rwc.Read(p)
+	if n > 0 {
+		u.c.event("data", "down", p[:n])
+	}
+	return n, err
+}
+
+func (u *upgradeConn) Write(p []byte) (int, error) {
+	n, err := u.rwc.Write(p)
+	if n > 0 {
+		u.c.event("data", "up", p[:n])
+	}
+	return n, err
+}
+
+func (u *upgradeConn) Close() error {
+	err := u.rwc.Close()
+	u.c.end(nil)
+	return err
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,153 @@
+package proxy
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Target is the API server kubewire traces, from the user's kubeconfig.
+type Target struct {
+	// Config is the client-go config of the chosen context: the upstream
+	// leg is built from it, with its credentials.
+	Config *rest.Config
+	// Context is the kubeconfig context's name.
+	Context string
+	// Namespace is the context's namespace ("" when unset).
+	Namespace string
+	// Server is the API server URL.
+	Server *url.URL
+	// Files are the kubeconfig files that were loaded, for messages.
+	Files []string
+}
+
+// ErrNoKubeconfig means no kubeconfig was found at all.
+var ErrNoKubeconfig = errors.New("no kubeconfig found")
+
+// LoadTarget loads the kubeconfig the way kubectl does: explicit file, else
+// the KUBECONFIG list, else ~/.kube/config; context overrides the current one.
+func LoadTarget(kubeconfig, context string) (*Target, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig: %w", err)
+	}
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		if clientcmd.IsEmptyConfig(err) {
+			return nil, ErrNoKubeconfig
+		}
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	ns, _, err := cc.Namespace()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig namespace: %w", err)
+	}
+	server, err := url.Parse(cfg.Host)
+	if err != nil || server.Host == "" {
+		return nil, fmt.Errorf("kubeconfig: cannot parse server %q", cfg.Host)
+	}
+	if server.Scheme != "https" {
+		return nil, fmt.Errorf("kubeconfig: server %s is not https; kubewire traces TLS API servers only", cfg.Host)
+	}
+	name := raw.CurrentContext
+	if context != "" {
+		name = context
+	}
+	t := &Target{Config: cfg, Context: name, Namespace: ns, Server: server}
+	t.Files = rules.GetLoadingPrecedence()
+	if kubeconfig != "" {
+		t.Files = []string{kubeconfig}
+	}
+	if ns == "default" {
+		// Namespace() says "default" when the context names none; keep the
+		// context's own value so the session kubeconfig matches it.
+		if c := raw.Contexts[name]; c == nil || c.Namespace == "" {
+			t.Namespace = ""
+		}
+	}
+	return t, nil
+}
+
+// Session is the private kubeconfig a traced client uses: it sends kubectl
+// to kubewire with proxy-url, trusts kubewire's CA and carries a placeholder
+// token unique to this session instead of real credentials.
+type Session struct {
+	// Dir holds the session's files; Close removes it.
+	Dir string
+	// Kubeconfig is the session kubeconfig's path (0600).
+	Kubeconfig string
+	// CacheDir is a fresh kubectl cache directory (KUBECACHEDIR), so the
+	// client performs, and the trace shows, discovery.
+	CacheDir string
+	// CAFile is kubewire's CA certificate, for curl --cacert.
+	CAFile string
+	// Token is the placeholder bearer token. Requests that carry it get the
+	// kubeconfig's real credentials upstream.
+	Token string
+}
+
+// NewSessionToken returns a random placeholder token.
+func NewSessionToken() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return "kubewire-session-" + hex.EncodeToString(b)
+}
+
+// WriteSession writes the session files for a client of the proxy at
+// proxyURL tracing target.
+func WriteSession(dir string, target *Target, proxyURL string, ca *CA, token string) (*Session, error) {
+	s := &Session{
+		Dir:        dir,
+		Kubeconfig: filepath.Join(dir, "kubeconfig"),
+		CacheDir:   filepath.Join(dir, "cache"),
+		CAFile:     filepath.Join(dir, "kubewire-ca.crt"),
+		Token:      token,
+	}
+	if err := os.MkdirAll(s.CacheDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create session dir: %w", err)
+	}
+	if err := os.WriteFile(s.CAFile, ca.PEM, 0o644); err != nil {
+		return nil, fmt.Errorf("write session CA: %w", err)
+	}
+	ctx := target.Context
+	if ctx == "" {
+		ctx = "kubewire"
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["kubewire"] = &clientcmdapi.Cluster{
+		Server:                   target.Server.String(),
+		ProxyURL:                 proxyURL,
+		CertificateAuthorityData: ca.PEM,
+	}
+	cfg.AuthInfos["kubewire"] = &clientcmdapi.AuthInfo{Token: token}
+	cfg.Contexts[ctx] = &clientcmdapi.Context{Cluster: "kubewire", AuthInfo: "kubewire", Namespace: target.Namespace}
+	cfg.CurrentContext = ctx
+	if err := clientcmd.WriteToFile(*cfg, s.Kubeconfig); err != nil {
+		return nil, fmt.Errorf("write session kubeconfig: %w", err)
+	}
+	if err := os.Chmod(s.Kubeconfig, 0o600); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close removes the session's files.
+func (s *Session) Close() error { return os.RemoveAll(s.Dir) }
+
+// noProxy makes the upstream leg ignore HTTPS_PROXY and friends, which a user
+// may have pointed at kubewire itself.
+func noProxy(*http.Request) (*url.URL, error) { return nil, nil }
