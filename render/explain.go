@@ -10,23 +10,28 @@ import (
 
 // Explain writes a human-readable reading of one classified request.
 func Explain(w io.Writer, method, target string, a record.Annotation, o Options) error {
-	st := NewStyles(o)
+	r := newRenderer(o)
+	st := r.st
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", st.Method(method), target)
-	row := func(k, v string) { fmt.Fprintf(&b, "  %-14s %s\n", st.Dim.Render(k), v) }
-	row("verb", st.Verb(a.Verb)+"  "+st.Dim.Render(verbWhy(method, a)))
+	row := func(k, v string) {
+		for _, l := range r.wrapHang(v, "  "+st.Key.Render(fmt.Sprintf("%-11s", k))+" ", strings.Repeat(" ", 14)) {
+			b.WriteString(l + "\n")
+		}
+	}
+	row("verb", st.Method(method)+st.Dim.Render(SymArrow)+st.Verb(a.Verb)+"  "+st.Dim.Render(verbWhy(method, a)))
 	row("kind", a.Kind)
 	if !a.ResourceRequest {
 		if a.APIVersion != "" || a.APIGroup != "" {
 			row("api group", groupName(a.APIGroup))
 		}
 		if a.APIVersion != "" {
-			row("version", a.APIVersion+" "+st.Stability(a.Stability))
+			row("version", a.APIVersion+" "+st.Stability(a.Stability)+"  "+st.Dim.Render(stabilityWhy(a.Stability)))
 		}
 		row("resource", st.Dim.Render("none: a non-resource request (authorized by path, not by resource)"))
 	} else {
 		row("api group", groupName(a.APIGroup))
-		row("version", a.APIVersion+" "+st.Stability(a.Stability))
+		row("version", a.APIVersion+" "+st.Stability(a.Stability)+"  "+st.Dim.Render(stabilityWhy(a.Stability)))
 		res := a.Resource
 		if a.Subresource != "" {
 			res += "/" + a.Subresource
@@ -100,4 +105,16 @@ func scopeWhy(source string) string {
 	default:
 		return "unknown: not a built-in resource and no server was asked"
 	}
+}
+
+func stabilityWhy(s string) string {
+	switch s {
+	case "GA":
+		return "(stable: no alpha or beta in the version)"
+	case "beta":
+		return "(beta: may change in a later release)"
+	case "alpha":
+		return "(alpha: disabled by default, may be removed)"
+	}
+	return ""
 }

@@ -1,83 +1,231 @@
 // Package render turns kubewire records into text for people: one line per
-// call, the request's journey, headers and bodies. It reads records only, so
-// live traces, replays and lessons look the same.
+// call, the request's journey through the API server, headers and bodies. It
+// reads records only, so live traces, replays and lessons look the same.
+//
+// Every colour and symbol is named here, by meaning; docs/rendering.md and
+// `kubewire legend` explain them.
 package render
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/term"
 )
+
+// Level is how much of each call is shown.
+type Level int
+
+// Detail levels; each shows everything the one before it shows.
+const (
+	// LevelLine is one line per call.
+	LevelLine Level = iota
+	// LevelJourney adds the request's journey through the API server's
+	// stages, the server's signals and each watch event.
+	LevelJourney
+	// LevelHeaders adds request and response headers.
+	LevelHeaders
+	// LevelBodies adds bodies, decoded and folded.
+	LevelBodies
+)
+
+// levelNames are the names --detail accepts besides 0..3.
+var levelNames = []string{"line", "journey", "headers", "bodies"}
+
+// String returns the level's name.
+func (l Level) String() string {
+	if l >= 0 && int(l) < len(levelNames) {
+		return levelNames[l]
+	}
+	return strconv.Itoa(int(l))
+}
+
+// ParseLevel reads a detail level: 0..3 or line, journey, headers, bodies.
+func ParseLevel(s string) (Level, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 0 || n > int(LevelBodies) {
+			return 0, fmt.Errorf("detail level %d is out of range; want 0..3 or one of %s", n, strings.Join(levelNames, ", "))
+		}
+		return Level(n), nil
+	}
+	for i, n := range levelNames {
+		if strings.EqualFold(s, n) {
+			return Level(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown detail level %q; want 0..3 or one of %s", s, strings.Join(levelNames, ", "))
+}
 
 // Options control how records are rendered.
 type Options struct {
-	// Color enables ANSI styling.
+	// Color enables ANSI styling (16-colour palette).
 	Color bool
-	// Width is the terminal width to wrap at; 0 means 100.
+	// Width is the width to wrap at; 0 means DefaultWidth.
 	Width int
+	// Detail is how much of each call to show.
+	Detail Level
+	// BodyFormat is how structured bodies are shown: "json" (the default)
+	// or "yaml".
+	BodyFormat string
+	// BodyLines folds a body after this many lines; 0 means
+	// DefaultBodyLines, a negative value shows bodies whole.
+	BodyLines int
+}
+
+// DefaultWidth is used when the width is unknown (output piped to a file).
+const DefaultWidth = 100
+
+// DefaultBodyLines is where bodies are folded unless Options say otherwise.
+const DefaultBodyLines = 40
+
+// MinWidth is the narrowest width honoured; anything narrower is raised.
+const MinWidth = 40
+
+func (o Options) width() int {
+	switch {
+	case o.Width <= 0:
+		return DefaultWidth
+	case o.Width < MinWidth:
+		return MinWidth
+	}
+	return o.Width
+}
+
+func (o Options) bodyLines() int {
+	if o.BodyLines == 0 {
+		return DefaultBodyLines
+	}
+	return o.BodyLines
 }
 
 // OptionsFor chooses options for writing to w: colour only when w is a
-// terminal and NO_COLOR is not set.
+// terminal and NO_COLOR is not set (to any value), the terminal's width when
+// it has one, else $COLUMNS, else DefaultWidth.
 func OptionsFor(w io.Writer) Options {
-	o := Options{Width: 100}
-	p := colorprofile.Detect(w, os.Environ())
-	o.Color = p > colorprofile.NoTTY && p != colorprofile.Ascii
+	return optionsFor(w, os.Environ())
+}
+
+func optionsFor(w io.Writer, environ []string) Options {
+	o := Options{Width: DefaultWidth}
+	env := func(k string) string {
+		for _, kv := range environ {
+			if v, ok := strings.CutPrefix(kv, k+"="); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	p := colorprofile.Detect(w, environ)
+	// no-color.org: any non-empty NO_COLOR disables colour; colorprofile
+	// only honours values strconv.ParseBool reads as true.
+	o.Color = p > colorprofile.Ascii && env("NO_COLOR") == ""
+	if f, ok := w.(interface{ Fd() uintptr }); ok && term.IsTerminal(f.Fd()) {
+		if cols, _, err := term.GetSize(f.Fd()); err == nil && cols > 0 {
+			o.Width = cols
+			return o
+		}
+	}
+	if n, err := strconv.Atoi(env("COLUMNS")); err == nil && n > 0 {
+		o.Width = n
+	}
 	return o
 }
 
+// Symbols. Each outcome has its own symbol as well as its own colour, so
+// nothing is told by colour alone.
+const (
+	SymPassed     = "✓"
+	SymRejected   = "✗"
+	SymSkipped    = "○"
+	SymNotReached = "·"
+	SymInferred   = "?"
+	SymArrow      = "→"
+	SymOwn        = "⚙"
+	SymWarning    = "!"
+	SymStream     = "⇣"
+	SymFold       = "…"
+)
+
 // Styles are kubewire's named styles, by meaning.
 type Styles struct {
-	color     bool
-	Dim       lipgloss.Style
-	Bold      lipgloss.Style
-	ReadVerb  lipgloss.Style
-	WriteVerb lipgloss.Style
-	Delete    lipgloss.Style
-	Passed    lipgloss.Style
-	Denied    lipgloss.Style
-	Inferred  lipgloss.Style
-	GA        lipgloss.Style
-	Beta      lipgloss.Style
-	Alpha     lipgloss.Style
+	// Dim is for what matters least: timings, sizes, labels.
+	Dim lipgloss.Style
+	// Bold is for names a reader looks for.
+	Bold lipgloss.Style
+	// Seq is the call's sequence number.
+	Seq lipgloss.Style
+	// ReadVerb, WriteVerb and DeleteVerb colour API verbs and HTTP methods.
+	ReadVerb   lipgloss.Style
+	WriteVerb  lipgloss.Style
+	DeleteVerb lipgloss.Style
+	// Passed, Denied, Skipped and Inferred colour stage outcomes.
+	Passed   lipgloss.Style
+	Denied   lipgloss.Style
+	Skipped  lipgloss.Style
+	Inferred lipgloss.Style
+	// Warning is for deprecation warnings and dry runs.
+	Warning lipgloss.Style
+	// GA, Beta and Alpha colour stability badges.
+	GA    lipgloss.Style
+	Beta  lipgloss.Style
+	Alpha lipgloss.Style
+	// Identity is who the request was sent as.
+	Identity lipgloss.Style
+	// Own marks kubewire's own calls.
+	Own lipgloss.Style
+	// Key is a header name or a body's field label.
+	Key lipgloss.Style
+	// Event colours watch event types.
+	Added, Modified, Deleted lipgloss.Style
 }
 
-// NewStyles derives every style from one base; without colour each style
-// renders its text unchanged.
+// NewStyles derives every style from one base. Without colour every style
+// is the bare base, which renders text unchanged: no escape codes at all.
+// With colour only the 16 ANSI palette colours are used: the terminal's
+// theme defines them, so they read on dark and light backgrounds alike.
 func NewStyles(o Options) Styles {
 	base := lipgloss.NewStyle()
 	if !o.Color {
-		return Styles{Dim: base, Bold: base, ReadVerb: base, WriteVerb: base, Delete: base,
-			Passed: base, Denied: base, Inferred: base, GA: base, Beta: base, Alpha: base}
+		return Styles{Dim: base, Bold: base, Seq: base, ReadVerb: base, WriteVerb: base, DeleteVerb: base,
+			Passed: base, Denied: base, Skipped: base, Inferred: base, Warning: base, GA: base, Beta: base,
+			Alpha: base, Identity: base, Own: base, Key: base, Added: base, Modified: base, Deleted: base}
 	}
-	// ANSI palette colours (0-15) follow the terminal's own theme, so they
-	// stay readable on dark and light backgrounds.
 	return Styles{
-		color:     true,
-		Dim:       base.Foreground(lipgloss.BrightBlack),
-		Bold:      base.Bold(true),
-		ReadVerb:  base.Foreground(lipgloss.Cyan).Bold(true),
-		WriteVerb: base.Foreground(lipgloss.Yellow).Bold(true),
-		Delete:    base.Foreground(lipgloss.Red).Bold(true),
-		Passed:    base.Foreground(lipgloss.Green),
-		Denied:    base.Foreground(lipgloss.Red).Bold(true),
-		Inferred:  base.Foreground(lipgloss.Magenta).Italic(true),
-		GA:        base.Foreground(lipgloss.Green),
-		Beta:      base.Foreground(lipgloss.Yellow),
-		Alpha:     base.Foreground(lipgloss.Red),
+		Dim:        base.Foreground(lipgloss.BrightBlack),
+		Bold:       base.Bold(true),
+		Seq:        base.Foreground(lipgloss.BrightBlack).Bold(true),
+		ReadVerb:   base.Foreground(lipgloss.Cyan).Bold(true),
+		WriteVerb:  base.Foreground(lipgloss.Yellow).Bold(true),
+		DeleteVerb: base.Foreground(lipgloss.Red).Bold(true),
+		Passed:     base.Foreground(lipgloss.Green),
+		Denied:     base.Foreground(lipgloss.Red).Bold(true),
+		Skipped:    base.Foreground(lipgloss.BrightBlack),
+		Inferred:   base.Foreground(lipgloss.Magenta).Italic(true),
+		Warning:    base.Foreground(lipgloss.Yellow),
+		GA:         base.Foreground(lipgloss.Green),
+		Beta:       base.Foreground(lipgloss.Yellow),
+		Alpha:      base.Foreground(lipgloss.Red),
+		Identity:   base.Foreground(lipgloss.Blue),
+		Own:        base.Foreground(lipgloss.Magenta),
+		Key:        base.Foreground(lipgloss.Blue),
+		Added:      base.Foreground(lipgloss.Green).Bold(true),
+		Modified:   base.Foreground(lipgloss.Yellow).Bold(true),
+		Deleted:    base.Foreground(lipgloss.Red).Bold(true),
 	}
 }
 
 // Verb styles an API verb by what it does.
 func (s Styles) Verb(v string) string {
 	switch v {
-	case "get", "list", "watch":
+	case "get", "list", "watch", "head", "options":
 		return s.ReadVerb.Render(v)
 	case "delete", "deletecollection":
-		return s.Delete.Render(v)
+		return s.DeleteVerb.Render(v)
 	}
 	return s.WriteVerb.Render(v)
 }
@@ -88,7 +236,7 @@ func (s Styles) Method(m string) string {
 	case "GET", "HEAD", "OPTIONS":
 		return s.ReadVerb.Render(m)
 	case "DELETE":
-		return s.Delete.Render(m)
+		return s.DeleteVerb.Render(m)
 	}
 	return s.WriteVerb.Render(m)
 }
@@ -97,11 +245,38 @@ func (s Styles) Method(m string) string {
 func (s Styles) Stability(st string) string {
 	switch st {
 	case "GA":
-		return s.GA.Render("[GA]")
+		return s.GA.Render("GA")
 	case "beta":
-		return s.Beta.Render("[beta]")
+		return s.Beta.Render("beta")
 	case "alpha":
-		return s.Alpha.Render("[alpha]")
+		return s.Alpha.Render("alpha")
 	}
 	return ""
+}
+
+// EventType styles a watch event type.
+func (s Styles) EventType(t string) string {
+	switch t {
+	case "ADDED":
+		return s.Added.Render(t)
+	case "MODIFIED":
+		return s.Modified.Render(t)
+	case "DELETED", "ERROR":
+		return s.Deleted.Render(t)
+	}
+	return s.Dim.Render(t)
+}
+
+// Status styles an HTTP status code by its class.
+func (s Styles) Status(code int) string {
+	c := strconv.Itoa(code)
+	switch {
+	case code == 0:
+		return s.Denied.Render("---")
+	case code < 300:
+		return s.Passed.Render(c)
+	case code < 400:
+		return s.Warning.Render(c)
+	}
+	return s.Denied.Render(c)
 }
