@@ -1,0 +1,236 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/kubewire/kubewire/tracer/record"
+)
+
+// protobufMagic starts every protobuf body the API server sends: the
+// runtime.Unknown envelope.
+var protobufMagic = []byte("k8s\x00")
+
+// Media types kubewire recognises.
+const (
+	mediaJSON     = "application/json"
+	mediaYAML     = "application/yaml"
+	mediaProtobuf = "application/vnd.kubernetes.protobuf"
+)
+
+// decoded is a body made readable.
+type decoded struct {
+	// tree is set for structured bodies (JSON, YAML, decoded protobuf).
+	tree *node
+	// text is set for text bodies that are not structured, or that could
+	// not be parsed (a truncated JSON body).
+	text string
+	// from says how the body was decoded when it was not JSON: "protobuf".
+	from string
+	// note explains what could not be decoded.
+	note string
+}
+
+// mediaType returns the media type of a Content-Type value, lowercased,
+// and its parameters.
+func mediaType(ct string) (string, map[string]string) {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt, _, _ = strings.Cut(ct, ";")
+		return strings.ToLower(strings.TrimSpace(mt)), nil
+	}
+	return mt, params
+}
+
+// decodeBody makes a stored body readable.
+func decodeBody(b *record.Body) decoded {
+	data := b.Data()
+	if len(data) == 0 {
+		return decoded{}
+	}
+	mt, _ := mediaType(b.ContentType)
+	if bytes.HasPrefix(data, protobufMagic) || mt == mediaProtobuf {
+		return decodeProtobuf(data, b.Truncated)
+	}
+	if b.Base64 != "" {
+		return decoded{note: fmt.Sprintf("binary body (%s), not shown", orUnknown(b.ContentType))}
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		if n, err := parseJSON(trimmed); err == nil {
+			return decoded{tree: n}
+		}
+		if b.Truncated {
+			return decoded{text: string(data), note: "truncated JSON, shown as stored"}
+		}
+	}
+	if strings.HasSuffix(mt, "yaml") {
+		if n, ok := yamlToTree(data); ok {
+			return decoded{tree: n, from: "yaml"}
+		}
+	}
+	return decoded{text: string(data)}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "no content type"
+	}
+	return s
+}
+
+var (
+	schemeOnce sync.Once
+	decodeWith runtime.Decoder
+	kubeScheme *runtime.Scheme
+)
+
+// protobufDecoder decodes with the API machinery's own protobuf serializer
+// over client-go's scheme, plus the meta types (Table, Status, discovery)
+// that scheme leaves out.
+func protobufDecoder() (runtime.Decoder, *runtime.Scheme) {
+	schemeOnce.Do(func() {
+		s := runtime.NewScheme()
+		_ = clientgoscheme.AddToScheme(s)
+		metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
+		_ = metav1.AddMetaToScheme(s)
+		_ = apidiscoveryv2.AddToScheme(s)
+		kubeScheme = s
+		decodeWith = protobuf.NewSerializer(s, s)
+	})
+	return decodeWith, kubeScheme
+}
+
+// decodeProtobuf decodes one enveloped protobuf object to a JSON tree.
+func decodeProtobuf(data []byte, truncated bool) decoded {
+	if truncated {
+		return decoded{note: fmt.Sprintf("protobuf body truncated at %s: cannot decode a partial message", size(int64(len(data))))}
+	}
+	obj, err := decodeProtoObject(data)
+	if err != nil {
+		return decoded{note: err.Error()}
+	}
+	n, err := objectTree(obj)
+	if err != nil {
+		return decoded{note: err.Error()}
+	}
+	return decoded{tree: n, from: "protobuf"}
+}
+
+// decodeProtoObject decodes an enveloped protobuf object; kinds outside the
+// scheme come back as an error naming their apiVersion and kind.
+func decodeProtoObject(data []byte) (runtime.Object, error) {
+	dec, _ := protobufDecoder()
+	obj, _, err := dec.Decode(data, nil, nil)
+	if err == nil {
+		return obj, nil
+	}
+	if !bytes.HasPrefix(data, protobufMagic) {
+		return nil, fmt.Errorf("protobuf body without the k8s envelope: %v", err)
+	}
+	var unk runtime.Unknown
+	if uerr := unk.Unmarshal(data[len(protobufMagic):]); uerr != nil {
+		return nil, fmt.Errorf("protobuf body kubewire cannot read: %v", uerr)
+	}
+	return nil, fmt.Errorf("protobuf object %s, kind %s (%s): not a kind kubewire knows, so not decoded",
+		orCore(unk.APIVersion), unk.Kind, size(int64(len(unk.Raw))))
+}
+
+func orCore(apiVersion string) string {
+	if apiVersion == "" {
+		return "apiVersion unknown"
+	}
+	return "apiVersion " + apiVersion
+}
+
+// objectTree turns a typed object into a JSON tree with apiVersion and kind
+// set, as the server would have sent it as JSON.
+func objectTree(obj runtime.Object) (*node, error) {
+	_, s := protobufDecoder()
+	if obj.GetObjectKind().GroupVersionKind().Kind == "" {
+		if gvks, _, err := s.ObjectKinds(obj); err == nil && len(gvks) > 0 {
+			obj.GetObjectKind().SetGroupVersionKind(gvks[0])
+		}
+	}
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("cannot show decoded %T: %v", obj, err)
+	}
+	return parseJSON(data)
+}
+
+// decodeWatchFrame decodes one protobuf watch frame (without its 4-byte
+// length prefix): a metav1.WatchEvent, raw as the API server's stream
+// serializer writes it, or inside the k8s envelope. It returns the event
+// type and the object as a tree.
+func decodeWatchFrame(data []byte) (string, *node, error) {
+	var ev metav1.WatchEvent
+	payload := data
+	if bytes.HasPrefix(data, protobufMagic) {
+		var unk runtime.Unknown
+		if err := unk.Unmarshal(data[len(protobufMagic):]); err != nil {
+			return "", nil, fmt.Errorf("protobuf watch frame kubewire cannot read: %v", err)
+		}
+		payload = unk.Raw
+	}
+	if err := ev.Unmarshal(payload); err != nil {
+		return "", nil, fmt.Errorf("protobuf watch frame kubewire cannot read: %v", err)
+	}
+	obj, err := decodeProtoObject(ev.Object.Raw)
+	if err != nil {
+		return ev.Type, nil, err
+	}
+	n, err := objectTree(obj)
+	return ev.Type, n, err
+}
+
+// yamlToTree reads a YAML body (an apply patch, a create from
+// application/yaml) as a tree, keeping key order.
+func yamlToTree(data []byte) (*node, bool) {
+	var y yaml.Node
+	if err := yaml.Unmarshal(data, &y); err != nil || y.Kind != yaml.DocumentNode || len(y.Content) != 1 {
+		return nil, false
+	}
+	return fromYAML(y.Content[0]), true
+}
+
+func fromYAML(y *yaml.Node) *node {
+	switch y.Kind {
+	case yaml.MappingNode:
+		n := &node{kind: 'o'}
+		for i := 0; i+1 < len(y.Content); i += 2 {
+			n.keys = append(n.keys, y.Content[i].Value)
+			n.vals = append(n.vals, fromYAML(y.Content[i+1]))
+		}
+		return n
+	case yaml.SequenceNode:
+		n := &node{kind: 'a'}
+		for _, c := range y.Content {
+			n.vals = append(n.vals, fromYAML(c))
+		}
+		return n
+	case yaml.AliasNode:
+		return fromYAML(y.Alias)
+	}
+	switch y.ShortTag() {
+	case "!!int", "!!float":
+		return &node{kind: 'n', s: y.Value}
+	case "!!bool":
+		return &node{kind: 'b', s: strings.ToLower(y.Value)}
+	case "!!null":
+		return &node{kind: 'z'}
+	}
+	return &node{kind: 's', s: y.Value}
+}
