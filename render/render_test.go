@@ -1,0 +1,328 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kubewire/kubewire/tracer/record"
+)
+
+var (
+	update   = flag.Bool("update", false, "rewrite the golden files in testdata/ from the current output")
+	fixtures = flag.Bool("fixtures", false, "rewrite the recordings in testdata/recordings/ (see fixtures_test.go)")
+)
+
+const recordings = "testdata/recordings"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if *fixtures {
+		if err := writeFixtures(recordings); err != nil {
+			fmt.Fprintln(os.Stderr, "write fixtures:", err)
+			os.Exit(1)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// golden compares got with testdata/<Test>/<name>.golden, or rewrites it
+// with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", strings.Split(t.Name(), "/")[0], name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v; run go test ./render -update to create it", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the output (run with -update if the change is right)\n--- got:\n%s\n--- want:\n%s", path, got, want)
+	}
+}
+
+// replayFile renders one recording.
+func replayFile(t *testing.T, name string, o Options) string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(recordings, name+".jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := record.NewReader(f, name+".jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Replay(&out, rd, o); err != nil {
+		t.Fatalf("replay %s: %v", name, err)
+	}
+	return out.String()
+}
+
+func recordingNames(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(recordings, "*.jsonl"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no recordings in %s (%v); run go test ./render -fixtures", recordings, err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".jsonl"))
+	}
+	return names
+}
+
+// TestReplay renders every recording at every detail level.
+func TestReplay(t *testing.T) {
+	for _, name := range recordingNames(t) {
+		for lvl := LevelLine; lvl <= LevelBodies; lvl++ {
+			t.Run(fmt.Sprintf("%s/%s", name, lvl), func(t *testing.T) {
+				golden(t, fmt.Sprintf("%s-%d-%s", name, lvl, lvl), replayFile(t, name, Options{Width: 100, Detail: lvl}))
+			})
+		}
+	}
+}
+
+// TestBodyKinds checks that each kind of body is made readable, not dumped.
+func TestBodyKinds(t *testing.T) {
+	cases := []struct {
+		recording string
+		want      []string
+		not       []string
+	}{
+		{"table", []string{"NAME                   READY   STATUS              RESTARTS   AGE", "web-7c5ddbdf54-tq4lm   0/1     ContainerCreating   0          3s",
+			"-o wide columns, not shown by kubectl get: IP, NODE"}, []string{`"columnDefinitions"`}},
+		{"protobuf", []string{"decoded from protobuf", `"kind": "Pod"`, `"podIP": "10.244.0.7"`, "example.kubewire.dev/v1, kind Widget"}, []string{"k8s\\u0000"}},
+		{"watch-json", []string{"ADDED", "Pod demo/web-7c5ddbdf54-zz8rk", "rv 1211", "+60.001s", "BOOKMARK", "resourceVersion 1230",
+			"4 events: 1 ADDED, 1 MODIFIED, 1 DELETED, 1 BOOKMARK"}, nil},
+		{"watch-protobuf", []string{"MODIFIED", "Deployment demo/web", "rv 1201", "ERROR", "Status Failure Expired (410): too old resource version"}, nil},
+		{"status", []string{"Status Failure  Invalid (422)", "cause FieldValueInvalid spec.replicas:", "AlreadyExists (409)"}, nil},
+		{"discovery", []string{"discovery: the core group (/api), versions v1", "discovery: 6 groups, 7 group versions",
+			"discovery: apps/v1, 5 resources, 7 subresources", "openapi v3 index: 8 group versions", "openapi v3 apis/apps/v1: 6 paths, 4 schemas"}, nil},
+		{"create", []string{"discovery (aggregated): 7 groups, 7 versions, 17 resources, 9 subresources", "managedFields hidden: 1 managedFields entry"}, []string{"f:metadata"}},
+	}
+	for _, c := range cases {
+		t.Run(c.recording, func(t *testing.T) {
+			got := replayFile(t, c.recording, Options{Width: 100, Detail: LevelBodies})
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("output lacks %q:\n%s", w, got)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(got, n) {
+					t.Errorf("output has %q, which should have been decoded or folded:\n%s", n, got)
+				}
+			}
+		})
+	}
+}
+
+// TestPipedHasNoEscapes renders to a pipe, as `kubewire replay | less`
+// would: options chosen for a pipe must give plain text, even with a
+// colour-loving environment, and NO_COLOR must win over a forced colour.
+func TestPipedHasNoEscapes(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	o := optionsFor(w, []string{"TERM=xterm-256color", "COLORTERM=truecolor"})
+	if o.Color {
+		t.Fatal("colour chosen for a pipe")
+	}
+	if forced := optionsFor(w, []string{"TERM=xterm-256color", "CLICOLOR_FORCE=1"}); !forced.Color {
+		t.Fatal("CLICOLOR_FORCE=1 did not turn colour on: the test below would prove nothing")
+	}
+	if no := optionsFor(w, []string{"TERM=xterm-256color", "CLICOLOR_FORCE=1", "NO_COLOR=yes"}); no.Color {
+		t.Fatal("NO_COLOR=yes did not turn colour off")
+	}
+	for _, name := range recordingNames(t) {
+		for lvl := LevelLine; lvl <= LevelBodies; lvl++ {
+			o.Detail = lvl
+			if out := replayFile(t, name, o); strings.Contains(out, "\x1b") {
+				t.Errorf("%s at detail %d: piped output has escape codes:\n%q", name, lvl, out)
+			}
+			colored := o
+			colored.Color = true
+			if out := replayFile(t, name, colored); !strings.Contains(out, "\x1b[") {
+				t.Errorf("%s at detail %d: colour output has no escape codes", name, lvl)
+			}
+		}
+	}
+	var legend bytes.Buffer
+	if err := Legend(&legend, o); err != nil || strings.Contains(legend.String(), "\x1b") {
+		t.Errorf("legend for a pipe: err %v, escapes %v", err, strings.Contains(legend.String(), "\x1b"))
+	}
+}
+
+// TestWidths renders the same calls at 60, 100 and 160 columns; no line may
+// pass the width.
+func TestWidths(t *testing.T) {
+	for _, width := range []int{60, 100, 160} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			var all strings.Builder
+			for _, name := range recordingNames(t) {
+				for lvl := LevelLine; lvl <= LevelBodies; lvl++ {
+					out := replayFile(t, name, Options{Width: width, Detail: lvl})
+					for i, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+						if w := lipgloss.Width(l); w > width {
+							t.Errorf("%s detail %d line %d is %d columns wide, more than %d:\n%s", name, lvl, i+1, w, width, l)
+						}
+					}
+					if lvl == LevelJourney && (name == "create" || name == "denied" || name == "table" || name == "watch-json") {
+						all.WriteString(out)
+					}
+				}
+			}
+			golden(t, fmt.Sprint(width), all.String())
+		})
+	}
+}
+
+// TestColorGolden pins the styled output, so a change of colours shows.
+func TestColorGolden(t *testing.T) {
+	out := replayFile(t, "denied", Options{Color: true, Width: 100, Detail: LevelJourney})
+	golden(t, "denied-journey", strings.ReplaceAll(out, "\x1b", "␛"))
+}
+
+// TestLiveConcurrent puts exchanges from many goroutines, as parallel
+// discovery calls arrive: each call's block must come out whole.
+func TestLiveConcurrent(t *testing.T) {
+	var out bytes.Buffer
+	l := NewLive(&out, Options{Width: 100, Detail: LevelHeaders})
+	var wg sync.WaitGroup
+	const n = 40
+	for i := 1; i <= n; i++ {
+		wg.Add(1)
+		go func(seq int64) {
+			defer wg.Done()
+			x := &record.Exchange{Seq: seq, Start: time.Unix(0, 0).Add(time.Duration(seq) * time.Millisecond),
+				Request:    record.Request{Method: "GET", URL: fmt.Sprintf("https://127.0.0.1:6443/apis/g%d.example/v1", seq), Proto: "HTTP/1.1"},
+				Response:   &record.Response{Status: 200, Proto: "HTTP/2.0"},
+				Annotation: record.Annotation{Kind: "discovery", Verb: "get", Path: fmt.Sprintf("/apis/g%d.example/v1", seq)}}
+			l.Put(record.Line{Type: record.TypeExchange, Exchange: x, Seq: seq})
+		}(int64(i))
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	// Each call is its line, the (unknown) journey, the request line and
+	// the response line.
+	const per = 4
+	if len(lines) != per*n {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), per*n, out.String())
+	}
+	for i := 0; i < len(lines); i += per {
+		var seq int
+		if _, err := fmt.Sscanf(lines[i], "#%d", &seq); err != nil {
+			t.Fatalf("line %d does not start a call: %q", i+1, lines[i])
+		}
+		if want := fmt.Sprintf("/apis/g%d.example/v1", seq); !strings.Contains(lines[i+2], want) {
+			t.Errorf("call #%d is interleaved with another: %q", seq, lines[i+2])
+		}
+	}
+}
+
+// TestReplayBadLine shows everything before a malformed line, then the
+// reader's FILE:LINE error.
+func TestReplayBadLine(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(recordings, "status.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	broken := lines[0] + lines[1] + "{\"type\":\"exchange\",\"seq\":\n" + lines[2]
+	rd, err := record.NewReader(strings.NewReader(broken), "broken.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = Replay(&out, rd, Options{Width: 100})
+	if err == nil || !strings.HasPrefix(err.Error(), "broken.jsonl:3:") {
+		t.Fatalf("error %v, want one naming broken.jsonl:3", err)
+	}
+	if !strings.Contains(out.String(), "#1 ") || strings.Contains(out.String(), "#2 ") {
+		t.Errorf("want call #1 shown and nothing after the bad line; got:\n%s", out.String())
+	}
+}
+
+// TestMachineOutput: -o json and -o yaml are plain data, never styled, and
+// hold the stream's events.
+func TestMachineOutput(t *testing.T) {
+	rec, err := record.ReadFile(filepath.Join(recordings, "watch-json.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"json", "yaml"} {
+		var out bytes.Buffer
+		if err := WriteMachine(&out, rec.Exchanges, format); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "\x1b") {
+			t.Errorf("%s output has escape codes", format)
+		}
+		var got []map[string]any
+		if format == "json" {
+			err = json.Unmarshal(out.Bytes(), &got)
+		} else {
+			err = yaml.Unmarshal(out.Bytes(), &got)
+		}
+		if err != nil {
+			t.Fatalf("%s output does not parse: %v", format, err)
+		}
+		if len(got) != 1 || len(got[0]["events"].([]any)) != 4 {
+			t.Errorf("%s output: want 1 exchange with 4 events, got %v", format, got)
+		}
+	}
+	if err := WriteMachine(&bytes.Buffer{}, nil, "toml"); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
+
+// TestParseLevel accepts numbers and names and names the bad value.
+func TestParseLevel(t *testing.T) {
+	for in, want := range map[string]Level{"0": LevelLine, "journey": LevelJourney, "Headers": LevelHeaders, "3": LevelBodies} {
+		if got, err := ParseLevel(in); err != nil || got != want {
+			t.Errorf("ParseLevel(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"4", "-1", "loud"} {
+		if _, err := ParseLevel(in); err == nil || !strings.Contains(err.Error(), in) {
+			t.Errorf("ParseLevel(%q) error %v, want one naming it", in, err)
+		}
+	}
+}
+
+// TestExplainStyle keeps explain in the same look, and plain when asked.
+func TestExplainStyle(t *testing.T) {
+	var out bytes.Buffer
+	a := record.Annotation{Kind: "resource", Verb: "list", ResourceRequest: true, APIGroup: "apps", APIVersion: "v1beta1",
+		Stability: "beta", Resource: "deployments", Namespace: "demo", Scope: "Namespaced", ScopeSource: "builtin"}
+	if err := Explain(&out, "GET", "/apis/apps/v1beta1/namespaces/demo/deployments", a, Options{Width: 60}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "list-beta", out.String())
+}
