@@ -1,18 +1,155 @@
 package cmd
 
 import (
-	"errors"
+	"fmt"
+	"io"
+	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kubewire/kubewire/render"
+	"github.com/kubewire/kubewire/tracer/record"
 )
 
-// newReplayCmd is a placeholder until its issue lands.
-func newReplayCmd(_ Streams) *cobra.Command {
-	return &cobra.Command{
-		Use:    "replay",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("'kubewire replay' is not built yet")
+type replayOptions struct {
+	file       string
+	detail     string
+	verbose    int
+	output     string
+	bodyFormat string
+	bodyLines  int
+	width      int
+	color      string
+
+	level render.Level
+}
+
+func newReplayCmd(s Streams) *cobra.Command {
+	o := &replayOptions{}
+	c := &cobra.Command{
+		Use:   "replay [flags] FILE",
+		Short: "Show a recording the way the live trace showed it",
+		Long: `replay renders a kubewire recording (JSON Lines, written by 'kubewire run
+--record') with the same renderer as the live trace. FILE "-" reads standard
+input. Detail levels:
+
+  0 line      one line per call (the default)
+  1 journey   + the stages the request passed through, identity, signals,
+                one line per watch event
+  2 headers   + request and response headers
+  3 bodies    + bodies, decoded (JSON, YAML, Table, protobuf, Status,
+                discovery, OpenAPI) and folded
+
+Each -v raises the level by one. Colour only on a terminal; NO_COLOR is
+honoured. -o json|yaml prints the exchanges for programs, never styled.
+'kubewire legend' explains every symbol and colour.`,
+		Example: `  kubewire replay trace.jsonl
+  kubewire replay -vv trace.jsonl          # with headers
+  kubewire replay --detail bodies --body-format yaml trace.jsonl
+  kubewire replay -o json trace.jsonl | jq '.[].annotation.verb'`,
+		Args: exactArgs(1, "FILE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.file = args[0]
+			if err := o.validate(c); err != nil {
+				return err
+			}
+			return o.run(s)
 		},
+	}
+	f := c.Flags()
+	f.StringVarP(&o.detail, "detail", "d", "", "detail level: 0..3 or line, journey, headers, bodies")
+	f.CountVarP(&o.verbose, "verbose", "v", "raise the detail level by one (-v journey, -vv headers, -vvv bodies)")
+	f.StringVarP(&o.output, "output", "o", "", "machine output: json or yaml (all exchanges, never styled)")
+	f.StringVar(&o.bodyFormat, "body-format", "json", "show structured bodies as json or yaml")
+	f.IntVar(&o.bodyLines, "body-lines", render.DefaultBodyLines, "fold bodies after this many lines (-1 shows them whole)")
+	f.IntVar(&o.width, "width", 0, "wrap at this many columns (default: the terminal's width, $COLUMNS, or 100)")
+	f.StringVar(&o.color, "color", "auto", "colour: auto (only on a terminal, not with NO_COLOR), always or never")
+	return c
+}
+
+func (o *replayOptions) validate(c *cobra.Command) error {
+	switch {
+	case o.detail != "" && c.Flags().Changed("verbose"):
+		return usageError("give --detail or -v, not both; see 'kubewire replay -h'")
+	case o.detail != "":
+		l, err := render.ParseLevel(o.detail)
+		if err != nil {
+			return usageError("--detail: %v", err)
+		}
+		o.level = l
+	default:
+		o.level = render.Level(min(o.verbose, int(render.LevelBodies)))
+	}
+	switch o.output {
+	case "", "json", "yaml":
+	default:
+		return usageError("unknown --output %q; want json or yaml", o.output)
+	}
+	switch o.bodyFormat {
+	case "json", "yaml":
+	default:
+		return usageError("unknown --body-format %q; want json or yaml", o.bodyFormat)
+	}
+	switch o.color {
+	case "auto", "always", "never":
+	default:
+		return usageError("unknown --color %q; want auto, always or never", o.color)
+	}
+	if o.bodyLines == 0 || o.bodyLines < -1 {
+		return usageError("--body-lines must be positive, or -1 for whole bodies (got %d)", o.bodyLines)
+	}
+	if o.width < 0 {
+		return usageError("--width must be positive (got %d)", o.width)
+	}
+	return nil
+}
+
+func (o *replayOptions) options(w io.Writer) render.Options {
+	ro := render.OptionsFor(w)
+	switch o.color {
+	case "always":
+		ro.Color = true
+	case "never":
+		ro.Color = false
+	}
+	if o.width > 0 {
+		ro.Width = o.width
+	}
+	ro.Detail, ro.BodyFormat, ro.BodyLines = o.level, o.bodyFormat, o.bodyLines
+	return ro
+}
+
+func (o *replayOptions) run(s Streams) error {
+	in, name := s.In, "standard input"
+	if o.file != "-" {
+		f, err := os.Open(o.file)
+		if err != nil {
+			return fmt.Errorf("open recording: %w", err)
+		}
+		defer f.Close()
+		in, name = f, o.file
+	}
+	if o.output != "" {
+		rec, err := record.ReadAll(in, name)
+		if rec != nil {
+			if werr := render.WriteMachine(s.Out, rec.Exchanges, o.output); werr != nil {
+				return werr
+			}
+			o.warn(s, rec.Warnings)
+		}
+		return err
+	}
+	rd, err := record.NewReader(in, name)
+	if err != nil {
+		return err
+	}
+	err = render.Replay(s.Out, rd, o.options(s.Out))
+	o.warn(s, rd.Warnings())
+	return err
+}
+
+func (o *replayOptions) warn(s Streams, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(s.ErrOut, "kubewire: warning: %s\n", w)
 	}
 }
