@@ -2,7 +2,7 @@
 // binary. Each part runs as its own process; the part is chosen by the first
 // argument or, for kubectl, by the name the binary was called by:
 //
-//	kubewire-lab apiserver --etcd-data DIR --etcd-client URL --etcd-peer URL -- [kube-apiserver flags]
+//	kubewire-lab apiserver --etcd-data DIR --etcd-client URL --etcd-peer URL [--etcd-log FILE] -- [kube-apiserver flags]
 //	kubewire-lab controller-manager [kube-controller-manager flags]
 //	kubewire-lab scheduler [kube-scheduler flags]
 //	kubewire-lab kubectl [kubectl args]   (or a link named kubectl)
@@ -93,6 +93,7 @@ func runAPIServer(args []string) int {
 	dataDir := fs.String("etcd-data", "", "etcd data directory")
 	clientURL := fs.String("etcd-client", "http://127.0.0.1:2379", "etcd client URL (loopback)")
 	peerURL := fs.String("etcd-peer", "http://127.0.0.1:2380", "etcd peer URL (loopback)")
+	logFile := fs.String("etcd-log", "", "etcd log file (default DIR/../etcd.log)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -100,7 +101,10 @@ func runAPIServer(args []string) int {
 		fmt.Fprintln(os.Stderr, "kubewire-lab apiserver: --etcd-data is required")
 		return 2
 	}
-	etcd, err := startEtcd(*dataDir, *clientURL, *peerURL)
+	if *logFile == "" {
+		*logFile = filepath.Join(*dataDir, "..", "etcd.log")
+	}
+	etcd, err := startEtcd(*dataDir, *clientURL, *peerURL, *logFile)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kubewire-lab apiserver: etcd: %v\n", err)
 		return 1
@@ -112,7 +116,7 @@ func runAPIServer(args []string) int {
 	return cli.Run(cmd)
 }
 
-func startEtcd(dir, client, peer string) (*embed.Etcd, error) {
+func startEtcd(dir, client, peer, logFile string) (*embed.Etcd, error) {
 	cu, err := url.Parse(client)
 	if err != nil {
 		return nil, fmt.Errorf("--etcd-client: %w", err)
@@ -130,7 +134,7 @@ func startEtcd(dir, client, peer string) (*embed.Etcd, error) {
 	cfg.AdvertisePeerUrls = []url.URL{*pu}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
 	cfg.LogLevel = "error"
-	cfg.LogOutputs = []string{filepath.Join(dir, "..", "etcd.log")}
+	cfg.LogOutputs = []string{logFile}
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return nil, err
