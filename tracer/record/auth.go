@@ -12,6 +12,11 @@ const (
 	StageStorage        = "storage"
 )
 
+// StoppedNoResponse is the StoppedAt value of a request the API server
+// never answered (a connection, TLS or upstream error): as far as kubewire
+// knows, no stage ran. It never appears in Stages.
+const StoppedNoResponse = "no-response"
+
 // Stage outcomes.
 const (
 	Passed        = "passed"
@@ -83,15 +88,20 @@ type Credential struct {
 	Issuer   string    `json:"issuer,omitempty"`
 	NotAfter time.Time `json:"notAfter,omitzero"`
 	// TokenIssuer, Audience, Expiry, Subject-like claims of a JWT.
-	TokenIssuer string    `json:"tokenIssuer,omitempty"`
-	Audience    []string  `json:"audience,omitempty"`
-	Expiry      time.Time `json:"expiry,omitzero"`
+	TokenIssuer string `json:"tokenIssuer,omitempty"`
+	// TokenSubject is the JWT's "sub" claim.
+	TokenSubject string    `json:"tokenSubject,omitempty"`
+	Audience     []string  `json:"audience,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
 	// ServiceAccount is NAMESPACE/NAME for ServiceAccount tokens.
 	ServiceAccount string `json:"serviceAccount,omitempty"`
 	// BoundTo names the object a bound token is tied to, e.g. "pod/web-1".
 	BoundTo []string `json:"boundTo,omitempty"`
 	// Plugin is the exec credential plugin's command.
 	Plugin string `json:"plugin,omitempty"`
+	// Note says what kubewire could not tell from the credential alone,
+	// e.g. that an OIDC user name depends on the server's settings.
+	Note string `json:"note,omitempty"`
 }
 
 // Impersonation is who a request impersonated, and who did it.
