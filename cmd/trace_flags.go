@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -22,6 +23,7 @@ type traceFlags struct {
 	detail      string
 	showSecrets bool
 	maxBody     int
+	auditLog    string
 }
 
 func (f *traceFlags) add(fs *pflag.FlagSet) {
@@ -32,6 +34,7 @@ func (f *traceFlags) add(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.detail, "detail", "v", "line", "live view detail: 0|line, 1|journey, 2|headers, 3|bodies")
 	fs.BoolVar(&f.showSecrets, "show-secrets", false, "DANGER: record and show tokens, keys and Secret data unredacted")
 	fs.IntVar(&f.maxBody, "max-body", 4<<20, "bytes of each body to store (-1: all)")
+	fs.StringVar(&f.auditLog, "audit-log", os.Getenv("KUBEWIRE_AUDIT_LOG"), "the API server's audit log, to join each call with its audit event (default $KUBEWIRE_AUDIT_LOG)")
 }
 
 func (f *traceFlags) validate() error {
@@ -60,13 +63,13 @@ func (f *traceFlags) options(c *cobra.Command, w io.Writer, errOut io.Writer) (l
 		MaxBody:     f.maxBody,
 		Version:     Version(),
 		ErrOut:      errOut,
-		NoCluster:   labKubeconfig(errOut),
-		Annotator:   newAnnotator,
+		NoCluster:   labCluster(errOut),
+		AuditLog:    f.auditLog,
 	}
 	if f.showSecrets {
 		fmt.Fprintln(errOut, "kubewire: WARNING: --show-secrets: tokens, keys and Secret data will be shown and recorded in clear")
 	}
-	closeView := func() error { return nil }
+	var closeView func() error
 	if f.output == "json" {
 		jw, err := record.NewWriter(w, record.Header{Kubewire: Version(), Source: record.Source{Mode: "live"}})
 		if err != nil {
@@ -82,9 +85,9 @@ func (f *traceFlags) options(c *cobra.Command, w io.Writer, errOut io.Writer) (l
 	return o, closeView, nil
 }
 
-// labKubeconfig is called when no kubeconfig exists: it brings up the lab.
-func labKubeconfig(progress io.Writer) func(ctx context.Context) (string, string, error) {
-	return func(ctx context.Context) (string, string, error) {
+// labCluster is called when no kubeconfig exists: it brings up the lab.
+func labCluster(progress io.Writer) func(ctx context.Context) (*live.Cluster, error) {
+	return func(ctx context.Context) (*live.Cluster, error) {
 		return ensureLab(ctx, progress)
 	}
 }

@@ -18,8 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"k8s.io/client-go/rest"
-
 	"github.com/kubewire/kubewire/tracer/proxy"
 	"github.com/kubewire/kubewire/tracer/record"
 )
@@ -43,13 +41,23 @@ type Options struct {
 	// Version is kubewire's version, for the recording header.
 	Version string
 	// NoCluster is called when no kubeconfig exists at all; it may provide
-	// one (the lab) and a directory to put first on the child's PATH.
-	NoCluster func(ctx context.Context) (kubeconfig, pathDir string, err error)
-	// Annotator completes annotations (identity, journey). It gets the
-	// target and a config for kubewire's own calls (recorded as own).
-	Annotator func(t *proxy.Target, own *rest.Config) (proxy.Annotator, error)
+	// a cluster (the lab).
+	NoCluster func(ctx context.Context) (*Cluster, error)
+	// AuditLog is the API server's audit log, when readable: each call is
+	// then joined with the server's own audit event.
+	AuditLog string
 	// ErrOut receives kubewire's own messages.
 	ErrOut io.Writer
+}
+
+// Cluster is a cluster provided when no kubeconfig exists.
+type Cluster struct {
+	// Kubeconfig is its kubeconfig.
+	Kubeconfig string
+	// PathDir goes first on a child's PATH (a kubectl matching the server).
+	PathDir string
+	// AuditLog is its API server's audit log, "" when not readable.
+	AuditLog string
 }
 
 // Trace is a running proxy with its session.
@@ -70,10 +78,13 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 	target, err := proxy.LoadTarget(o.Kubeconfig, o.Context)
 	pathDir := ""
 	if errors.Is(err, proxy.ErrNoKubeconfig) && o.NoCluster != nil && o.Kubeconfig == "" {
-		var kc string
-		kc, pathDir, err = o.NoCluster(ctx)
-		if err == nil {
-			target, err = proxy.LoadTarget(kc, o.Context)
+		var c *Cluster
+		if c, err = o.NoCluster(ctx); err == nil {
+			pathDir = c.PathDir
+			if o.AuditLog == "" {
+				o.AuditLog = c.AuditLog
+			}
+			target, err = proxy.LoadTarget(c.Kubeconfig, o.Context)
 		}
 	}
 	if errors.Is(err, proxy.ErrNoKubeconfig) {
@@ -119,14 +130,12 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 		_ = tr.closeRecording()
 		return nil, err
 	}
-	if o.Annotator != nil {
-		a, err := o.Annotator(target, p.OwnConfig())
-		if err != nil {
-			_ = tr.closeRecording()
-			return nil, err
-		}
-		p.SetAnnotator(a)
+	a, err := NewAnnotator(target, p.OwnConfig(), o.AuditLog, sinks)
+	if err != nil {
+		_ = tr.closeRecording()
+		return nil, fmt.Errorf("audit log: %w", err)
 	}
+	p.SetAnnotator(a)
 	if err := p.Start(); err != nil {
 		_ = tr.closeRecording()
 		return nil, err

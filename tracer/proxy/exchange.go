@@ -214,6 +214,9 @@ func (c *capture) finish(respHeader http.Header, body []byte) {
 		}
 		c.x.Timings.TotalMs = record.Ms(time.Since(c.x.Start))
 		c.p.cfg.Sink.Put(record.Line{Type: record.TypeExchange, Seq: c.x.Seq, Exchange: c.x})
+		if c.p.cfg.Annotator != nil {
+			c.p.cfg.Annotator.Recorded(c.x)
+		}
 	})
 }
 

@@ -60,6 +60,9 @@ type Annotator interface {
 	// Response is called with the response (or error) and the captured
 	// body (nil for streams).
 	Response(x *record.Exchange, respHeader http.Header, body []byte)
+	// Recorded is called once the exchange line was written, so anything
+	// the annotator adds later (an "audit" line) comes after it.
+	Recorded(x *record.Exchange)
 	// Close releases what the annotator holds.
 	Close() error
 }

@@ -43,6 +43,9 @@ func (p *Proxy) emitStreamStart(c *capture, h http.Header) {
 	resp := *c.x.Response
 	x.Response = &resp
 	p.cfg.Sink.Put(record.Line{Type: record.TypeExchange, Seq: x.Seq, Exchange: &x})
+	if p.cfg.Annotator != nil {
+		p.cfg.Annotator.Recorded(&x)
+	}
 }
 
 // event records one event of the stream.
