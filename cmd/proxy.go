@@ -24,10 +24,10 @@ talking to the API server directly. Clients using the printed kubeconfig get
 the traced context's credentials; curl with its own token (or none) is sent
 as itself, so direct access with credentials can be taught.`,
 		Example: `  kubewire proxy --record class.jsonl
-  kubewire proxy --listen 127.0.0.1:8443 -v journey`,
+  kubewire proxy --listen 127.0.0.1:8443 -v`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.traceFlags.validate(); err != nil {
+			if err := o.traceFlags.validate(c); err != nil {
 				return err
 			}
 			return o.run(c, s)

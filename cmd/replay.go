@@ -12,9 +12,8 @@ import (
 )
 
 type replayOptions struct {
-	file       string
-	detail     string
-	verbose    int
+	file string
+	levelFlags
 	output     string
 	bodyFormat string
 	bodyLines  int
@@ -57,8 +56,7 @@ honoured. -o json|yaml prints the exchanges for programs, never styled.
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&o.detail, "detail", "d", "", "detail level: 0..3 or line, journey, headers, bodies")
-	f.CountVarP(&o.verbose, "verbose", "v", "raise the detail level by one (-v journey, -vv headers, -vvv bodies)")
+	o.levelFlags.add(f)
 	f.StringVarP(&o.output, "output", "o", "", "machine output: json or yaml (all exchanges, never styled)")
 	f.StringVar(&o.bodyFormat, "body-format", "json", "show structured bodies as json or yaml")
 	f.IntVar(&o.bodyLines, "body-lines", render.DefaultBodyLines, "fold bodies after this many lines (-1 shows them whole)")
@@ -68,17 +66,9 @@ honoured. -o json|yaml prints the exchanges for programs, never styled.
 }
 
 func (o *replayOptions) validate(c *cobra.Command) error {
-	switch {
-	case o.detail != "" && c.Flags().Changed("verbose"):
-		return usageError("give --detail or -v, not both; see 'kubewire replay -h'")
-	case o.detail != "":
-		l, err := render.ParseLevel(o.detail)
-		if err != nil {
-			return usageError("--detail: %v", err)
-		}
-		o.level = l
-	default:
-		o.level = render.Level(min(o.verbose, int(render.LevelBodies)))
+	var err error
+	if o.level, err = o.levelFlags.level(c); err != nil {
+		return err
 	}
 	switch o.output {
 	case "", "json", "yaml":

@@ -24,7 +24,7 @@ code is kubewire's. With no kubeconfig at all, kubewire starts the lab (a real
 local control plane, built on first use) and puts the lab's kubectl first on
 PATH.`,
 		Example: `  kubewire run -- kubectl get pods -A
-  kubewire run --record s.jsonl -v journey -- kubectl auth can-i list pods
+  kubewire run --record s.jsonl -v -- kubectl auth can-i list pods
   kubewire run -o json -- kubectl get ns -w 2>trace.jsonl`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -46,7 +46,7 @@ func (o *runOptions) validate(c *cobra.Command) error {
 	if c.ArgsLenAtDash() != 0 {
 		return usageError("put the command after --, e.g. 'kubewire run -- %s'", o.command[0])
 	}
-	return o.traceFlags.validate()
+	return o.traceFlags.validate(c)
 }
 
 func (o *runOptions) run(c *cobra.Command, s Streams) error {

@@ -16,11 +16,12 @@ import (
 
 // traceFlags are the flags run and proxy share.
 type traceFlags struct {
-	kubeconfig  string
-	context     string
-	record      string
-	output      string
-	detail      string
+	kubeconfig string
+	context    string
+	record     string
+	output     string
+	levelFlags
+	level       render.Level
 	showSecrets bool
 	maxBody     int
 	auditLog    string
@@ -31,20 +32,21 @@ func (f *traceFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.context, "context", "", "kubeconfig context to trace (default: the current context)")
 	fs.StringVar(&f.record, "record", "", "write a recording (JSON Lines) to this file")
 	fs.StringVarP(&f.output, "output", "o", "", "live view format: empty for text, json for JSON Lines (itself a recording)")
-	fs.StringVarP(&f.detail, "detail", "v", "line", "live view detail: 0|line, 1|journey, 2|headers, 3|bodies")
+	f.levelFlags.add(fs)
 	fs.BoolVar(&f.showSecrets, "show-secrets", false, "DANGER: record and show tokens, keys and Secret data unredacted")
 	fs.IntVar(&f.maxBody, "max-body", 4<<20, "bytes of each body to store (-1: all)")
 	fs.StringVar(&f.auditLog, "audit-log", os.Getenv("KUBEWIRE_AUDIT_LOG"), "the API server's audit log, to join each call with its audit event (default $KUBEWIRE_AUDIT_LOG)")
 }
 
-func (f *traceFlags) validate() error {
+func (f *traceFlags) validate(c *cobra.Command) error {
+	var err error
+	if f.level, err = f.levelFlags.level(c); err != nil {
+		return err
+	}
 	switch f.output {
 	case "", "json":
 	default:
 		return usageError("unknown --output %q; want json or nothing", f.output)
-	}
-	if _, err := render.ParseLevel(f.detail); err != nil {
-		return usageError("--detail: %v", err)
 	}
 	if f.maxBody < -1 {
 		return usageError("--max-body %d: want -1 (all) or a number of bytes", f.maxBody)
@@ -78,7 +80,7 @@ func (f *traceFlags) options(c *cobra.Command, w io.Writer, errOut io.Writer) (l
 		o.View, closeView = jw, jw.Close
 	} else {
 		ro := render.OptionsFor(w)
-		ro.Detail, _ = render.ParseLevel(f.detail)
+		ro.Detail = f.level
 		lv := render.NewLive(w, ro)
 		o.View, closeView = lv, lv.Close
 	}
