@@ -222,7 +222,7 @@ func TestKubectlPassesThroughUnchanged(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			// Each side works on its own objects, so both runs do the same.
-			run := func(via string) (string, string, error, *record.Recording) {
+			run := func(via string) (string, string, *record.Recording, error) {
 				s := strings.ReplaceAll(strings.ToLower(tc.name), " ", "-") + "-" + via
 				s = strings.ReplaceAll(strings.ReplaceAll(s, "--", ""), "server-side-", "ssa-")
 				stdin := tc.stdin
@@ -249,14 +249,14 @@ func TestKubectlPassesThroughUnchanged(t *testing.T) {
 				}
 				if via == "direct" {
 					o, e, err := direct(t, stdin, tc.args(s)...)
-					return o, e, err, nil
+					return o, e, nil, err
 				}
 				x := trace(t, false)
 				o, e, err := x.kubectl(t, stdin, tc.args(s)...)
-				return o, e, err, x.finish(t)
+				return o, e, x.finish(t), err
 			}
-			dOut, dErr, dRunErr, _ := run("direct")
-			kOut, kErr, kRunErr, rec := run("kw")
+			dOut, dErr, _, dRunErr := run("direct")
+			kOut, kErr, rec, kRunErr := run("kw")
 			if (dRunErr == nil) != (kRunErr == nil) {
 				t.Fatalf("exit differs: direct %v (%s), through kubewire %v (%s)", dRunErr, dErr, kRunErr, kErr)
 			}

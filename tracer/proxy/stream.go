@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kubewire/kubewire/tracer/record"
@@ -260,9 +259,8 @@ func (c *capture) upgraded(resp *http.Response) {
 
 // upgradeConn is the upstream side of an upgraded connection.
 type upgradeConn struct {
-	rwc  io.ReadWriteCloser
-	c    *capture
-	once sync.Once
+	rwc io.ReadWriteCloser
+	c   *capture
 }
 
 func (u *upgradeConn) Read(p []byte) (int, error) {
