@@ -211,18 +211,25 @@ func ReadFile(name string) (*Recording, error) {
 }
 
 // AttachAudit puts the server's audit event into the exchange's annotation.
-// The authorization stage is then observed, no longer inferred.
+// The server's own decision makes the authorization stage observed, no
+// longer inferred; its user name settles who the request authenticated as
+// when kubewire could not tell from the credential (an opaque token, an
+// exec plugin).
 func AttachAudit(x *Exchange, ev *AuditEvent) {
 	if x.Annotation.Auth == nil {
 		x.Annotation.Auth = &Auth{}
 	}
-	x.Annotation.Auth.Audit = ev
-	if ev.Decision == "" {
-		return
+	a := x.Annotation.Auth
+	a.Audit = ev
+	if a.User == "" && ev.User != "" {
+		a.User, a.Groups, a.Source = ev.User, ev.Groups, "audit-log"
 	}
-	for i := range x.Annotation.Auth.Stages {
-		st := &x.Annotation.Auth.Stages[i]
-		if st.Name == StageAuthorization {
+	for i := range a.Stages {
+		st := &a.Stages[i]
+		switch {
+		case st.Name == StageAuthentication && ev.User != "" && st.Status == Passed:
+			st.Inferred = false
+		case st.Name == StageAuthorization && ev.Decision != "":
 			st.Inferred = false
 			if ev.DecisionReason != "" {
 				st.Detail = ev.Decision + ": " + ev.DecisionReason
