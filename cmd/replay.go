@@ -105,7 +105,7 @@ func (o *replayOptions) options(w io.Writer) render.Options {
 	if o.width > 0 {
 		ro.Width = o.width
 	}
-	ro.Detail, ro.BodyFormat, ro.BodyLines = o.level, o.bodyFormat, o.bodyLines
+	ro.Detail, ro.BodyFormat, ro.BodyLines, ro.ShowOwn = o.level, o.bodyFormat, o.bodyLines, o.showOwn
 	return ro
 }
 

@@ -80,7 +80,7 @@ func (f *traceFlags) options(c *cobra.Command, w io.Writer, errOut io.Writer) (l
 		o.View, closeView = jw, jw.Close
 	} else {
 		ro := render.OptionsFor(w)
-		ro.Detail = f.level
+		ro.Detail, ro.ShowOwn = f.level, f.showOwn
 		lv := render.NewLive(w, ro)
 		o.View, closeView = lv, lv.Close
 	}

@@ -12,11 +12,13 @@ import (
 type levelFlags struct {
 	detail  string
 	verbose int
+	showOwn bool
 }
 
 func (f *levelFlags) add(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.detail, "detail", "d", "", "detail level: 0..3 or line, journey, headers, bodies")
 	fs.CountVarP(&f.verbose, "verbose", "v", "raise the detail level by one (-v journey, -vv headers, -vvv bodies)")
+	fs.BoolVar(&f.showOwn, "show-own", false, "also show the calls kubewire makes itself (discovery, flow-schema names)")
 }
 
 // level validates the flags and returns the chosen level.

@@ -14,7 +14,7 @@ import (
 
 // Live renders recording lines as they arrive; it is a record.Sink. An
 // exchange line prints the call at the chosen detail; a stream's event
-// lines print one line per event (from detail 1), its end line a summary;
+// lines print one line per event, its end line a summary;
 // an audit line the server's audit decision (from detail 1). Put may be
 // called from several goroutines: each line's output is written whole,
 // with one Write, so calls never interleave.
@@ -23,6 +23,7 @@ type Live struct {
 	w       io.Writer
 	r       *renderer
 	streams map[int64]*stream
+	own     map[int64]bool // kubewire's own calls, hidden unless ShowOwn
 	err     error
 }
 
@@ -34,13 +35,19 @@ type stream struct {
 
 // NewLive returns a Live that writes to w.
 func NewLive(w io.Writer, o Options) *Live {
-	return &Live{w: w, r: newRenderer(o), streams: map[int64]*stream{}}
+	return &Live{w: w, r: newRenderer(o), streams: map[int64]*stream{}, own: map[int64]bool{}}
 }
 
 // Put renders one recording line.
 func (l *Live) Put(line record.Line) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if line.Type == record.TypeExchange && line.Exchange.Own {
+		l.own[line.Seq] = true
+	}
+	if l.own[line.Seq] && !l.r.o.ShowOwn {
+		return
+	}
 	out := l.render(line)
 	if len(out) == 0 || l.err != nil {
 		return
@@ -91,9 +98,7 @@ func (l *Live) render(line record.Line) []string {
 		if s != nil {
 			s.counts[line.Event.Type]++
 		}
-		if r.o.Detail < LevelJourney {
-			return nil
-		}
+		// One line per event at every level: a watch is its events.
 		return r.event(line.Seq, s, line.Event)
 	case record.TypeEnd:
 		s := l.streams[line.Seq]

@@ -75,6 +75,10 @@ type Options struct {
 	// BodyLines folds a body after this many lines; 0 means
 	// DefaultBodyLines, a negative value shows bodies whole.
 	BodyLines int
+	// ShowOwn shows the calls kubewire made itself (discovery for scopes,
+	// flow-schema names), marked as kubewire's; by default a view shows
+	// only what the traced client did.
+	ShowOwn bool
 }
 
 // DefaultWidth is used when the width is unknown (output piped to a file).
