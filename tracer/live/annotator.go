@@ -43,8 +43,6 @@ func NewAnnotator(t *proxy.Target, own *rest.Config, auditLog string, sink recor
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	if cs, err := kubernetes.NewForConfig(own); err == nil {
 		a.names = auth.NewFlowNames(cs)
-		// Learn the names now, so the first traced call does not wait.
-		go a.names.Names("", "")
 	}
 	if auditLog != "" {
 		l, err := auth.OpenAuditLog(auditLog)
@@ -54,6 +52,15 @@ func NewAnnotator(t *proxy.Target, own *rest.Config, auditLog string, sink recor
 		a.audit = l
 	}
 	return a, nil
+}
+
+// Warm learns the flow-schema names in the background, so the first traced
+// call does not wait for them. Call it once the proxy holds the annotator:
+// the lookup is itself recorded, and annotated.
+func (a *Annotator) Warm() {
+	if a.names != nil {
+		go a.names.Names("", "")
+	}
 }
 
 // Request implements proxy.Annotator.

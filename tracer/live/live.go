@@ -136,6 +136,7 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	p.SetAnnotator(a)
+	a.Warm()
 	if err := p.Start(); err != nil {
 		_ = tr.closeRecording()
 		return nil, err
