@@ -184,7 +184,7 @@ func (r *renderer) event(seq int64, s *stream, ev *record.Event) []string {
 			break
 		}
 		obj = n
-		head = append(head, r.eventObject(evType, n)...)
+		head = append(head, r.eventObject(evType, n, s)...)
 	}
 	lines := r.pack(head, bodyIndent)
 	if r.o.Detail >= LevelBodies && obj != nil && ev.Type != "BOOKMARK" {
@@ -194,7 +194,7 @@ func (r *renderer) event(seq int64, s *stream, ev *record.Event) []string {
 }
 
 // eventObject names a watch event's object.
-func (r *renderer) eventObject(evType string, n *node) []string {
+func (r *renderer) eventObject(evType string, n *node, s *stream) []string {
 	st := r.st
 	if n == nil {
 		return nil
@@ -206,11 +206,24 @@ func (r *renderer) eventObject(evType string, n *node) []string {
 	if evType == "BOOKMARK" {
 		return []string{st.Dim.Render("resourceVersion ") + rv}
 	}
+	kind := n.str("kind")
+	if rows := n.items("rows"); kind == "Table" && len(rows) == 1 {
+		// kubectl get -w watches Tables: each event is a one-row Table
+		// whose row carries the object's metadata.
+		if obj := rows[0].get("object"); obj != nil {
+			kind = obj.str("kind")
+			if kind == "PartialObjectMetadata" && s != nil && s.x.Annotation.Resource != "" {
+				kind = s.x.Annotation.Resource
+			}
+			kind += " (table row)"
+			n = obj
+		}
+	}
 	name := n.str("metadata", "name")
 	if ns := n.str("metadata", "namespace"); ns != "" {
 		name = ns + "/" + name
 	}
-	segs := []string{orDash(n.str("kind")) + " " + st.Bold.Render(name)}
+	segs := []string{orDash(kind) + " " + st.Bold.Render(name)}
 	if rv != "" {
 		segs = append(segs, st.Dim.Render("rv ")+rv)
 	}
