@@ -159,10 +159,11 @@ func isStream(x *record.Exchange, resp *http.Response) bool {
 	if x.Annotation.Verb == "watch" {
 		return true
 	}
-	q, _ := url.ParseQuery(strings.SplitN(x.Request.URL+"?", "?", 2)[1])
-	switch strings.ToLower(q.Get("follow")) {
-	case "true", "1":
-		return true
+	if u, err := url.Parse(x.Request.URL); err == nil {
+		switch strings.ToLower(u.Query().Get("follow")) {
+		case "true", "1":
+			return true
+		}
 	}
 	return strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
 }

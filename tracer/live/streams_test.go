@@ -1,0 +1,136 @@
+package live
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubewire/kubewire/tracer/lab/labtest"
+	"github.com/kubewire/kubewire/tracer/record"
+)
+
+// runningPod starts a Deployment on the lab's KWOK nodes and returns a
+// Running pod's namespace and name.
+func runningPod(t *testing.T) (string, string) {
+	t.Helper()
+	ns := fmt.Sprintf("live-streams-%d", time.Now().UnixNano()%1e6)
+	labtest.MustKubectl(t, "create", "namespace", ns)
+	t.Cleanup(func() { labtest.Kubectl(t, "delete", "namespace", ns, "--wait=false") })
+	labtest.MustKubectl(t, "wait", "--for=create", "serviceaccount/default", "-n", ns, "--timeout=60s")
+	labtest.MustKubectl(t, "create", "deployment", "web", "-n", ns, "--image=nginx", "--port=80")
+	var pod string
+	labtest.Eventually(t, 90*time.Second, func() error {
+		out := labtest.Kubectl(t, "get", "pods", "-n", ns, "-l", "app=web", "--field-selector=status.phase=Running", "-o", "name").Stdout
+		if pod = strings.TrimPrefix(strings.TrimSpace(out), "pod/"); pod == "" || strings.Contains(pod, "\n") {
+			return fmt.Errorf("no single Running pod yet: %q", out)
+		}
+		return nil
+	})
+	return ns, pod
+}
+
+// exec, logs and port-forward go through kubewire, over WebSocket and over
+// SPDY, and their streams are recorded.
+func TestStreamsThroughKubewire(t *testing.T) {
+	ns, pod := runningPod(t)
+	for _, ws := range []string{"true", "false"} {
+		proto := map[string]string{"true": "websocket", "false": "spdy"}[ws]
+		t.Run("exec/"+proto, func(t *testing.T) {
+			t.Setenv("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", ws)
+			x := trace(t, false)
+			out, e, err := x.kubectl(t, "", "exec", "-n", ns, pod, "--", "echo", "hello", "through", "kubewire")
+			if err != nil || strings.TrimSpace(out) != "hello through kubewire" {
+				t.Fatalf("exec through kubewire: %q %v %s", out, err, e)
+			}
+			rec := x.finish(t)
+			var got *record.Exchange
+			for _, ex := range rec.Exchanges {
+				if ex.Annotation.Subresource == "exec" && ex.Response != nil && ex.Response.Status == 101 {
+					got = ex
+				}
+			}
+			if got == nil || got.Annotation.Upgrade != proto {
+				t.Fatalf("no upgraded %s exec in the recording: %q", proto, verbs(rec))
+			}
+			var down strings.Builder
+			for _, ev := range got.Events {
+				if ev.Direction == "down" {
+					down.Write(ev.Body.Data())
+				}
+			}
+			if !strings.Contains(down.String(), "hello through kubewire") {
+				t.Errorf("the exec output is not in the recorded frames: %q", down.String())
+			}
+		})
+		t.Run("port-forward/"+proto, func(t *testing.T) {
+			t.Setenv("KUBECTL_PORT_FORWARD_WEBSOCKETS", ws)
+			x := trace(t, false)
+			l := labtest.Lab(t)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, l.Kubectl, "port-forward", "-n", ns, "pod/"+pod, "--address=127.0.0.1", ":80")
+			cmd.Env = x.tr.Env(os.Environ())
+			stdout, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { cancel(); _ = cmd.Wait() }()
+			re := regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) -> 80`)
+			sc := bufio.NewScanner(stdout)
+			port := ""
+			for sc.Scan() {
+				if m := re.FindStringSubmatch(sc.Text()); m != nil {
+					port = m[1]
+					break
+				}
+			}
+			if port == "" {
+				t.Fatal("kubectl port-forward through kubewire printed no Forwarding line")
+			}
+			c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+			if _, err := c.Write([]byte("ping through kubewire\n")); err != nil {
+				t.Fatal(err)
+			}
+			got, err := bufio.NewReader(c).ReadString('\n')
+			if err != nil || got != "ping through kubewire\n" {
+				t.Fatalf("echo through port-forward: %q %v", got, err)
+			}
+			x.view.waitFor(t, "port-forward upgrade", 10*time.Second, func(l record.Line) bool {
+				return l.Type == record.TypeExchange && l.Exchange.Annotation.Subresource == "portforward" &&
+					l.Exchange.Response != nil && l.Exchange.Response.Status == 101
+			})
+		})
+	}
+	t.Run("logs -f", func(t *testing.T) {
+		x := trace(t, false)
+		l := labtest.Lab(t)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, l.Kubectl, "logs", "-f", "-n", ns, pod)
+		cmd.Env = x.tr.Env(os.Environ())
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { cancel(); _ = cmd.Wait() }()
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		if err != nil || !strings.Contains(line, "hello from a kwok fake container") {
+			t.Fatalf("logs -f through kubewire: %q %v", line, err)
+		}
+		x.view.waitFor(t, "a log chunk event", 10*time.Second, func(l record.Line) bool {
+			return l.Type == record.TypeEvent && strings.Contains(l.Event.Body.Text, "hello from a kwok fake container")
+		})
+	})
+}
