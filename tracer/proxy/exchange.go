@@ -37,6 +37,9 @@ type capture struct {
 	ctx      redact.Context
 	once     sync.Once
 	finished chan struct{}
+	// release ends the upstream request's context once the exchange is
+	// recorded.
+	release func()
 }
 
 func (p *Proxy) exchange(req *http.Request) *http.Response {
@@ -69,7 +72,11 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 		x.Request.Body = p.body(req.Header.Get("Content-Type"), body, int64(len(body)), c.ctx)
 	}
 
-	out, err := http.NewRequestWithContext(req.Context(), req.Method, up.String(), bytes.NewReader(body))
+	// The upstream request ends with the client's, or when the proxy closes.
+	upCtx, cancel := context.WithCancel(req.Context())
+	stop := context.AfterFunc(p.ctx, cancel)
+	c.release = func() { stop(); cancel() }
+	out, err := http.NewRequestWithContext(upCtx, req.Method, up.String(), bytes.NewReader(body))
 	if err != nil {
 		return c.fail(req, "proxy", http.StatusBadGateway, fmt.Errorf("build the upstream request: %w", err))
 	}
@@ -210,6 +217,9 @@ func (c *capture) finish(respHeader http.Header, body []byte) {
 	c.once.Do(func() {
 		defer c.p.inflight.Done()
 		defer close(c.finished)
+		if c.release != nil {
+			defer c.release()
+		}
 		if c.p.cfg.Annotator != nil {
 			c.p.cfg.Annotator.Response(c.x, respHeader, body)
 		}

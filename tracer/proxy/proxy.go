@@ -84,6 +84,10 @@ type Proxy struct {
 	classifier *classify.Classifier
 	scopes     *classify.Lazy
 	seq        atomic.Int64
+	// ctx is cancelled by Close: it ends every upstream request still
+	// under way (a watch whose client has gone, a stream left open).
+	ctx    context.Context
+	cancel context.CancelFunc
 	inflight   tracker
 	closed     atomic.Bool
 }
@@ -103,6 +107,7 @@ func New(cfg Config) (*Proxy, error) {
 		cfg.ErrorLog = log.New(io.Discard, "", 0)
 	}
 	p := &Proxy{cfg: cfg, allowed: hostPort(cfg.Target.Server.Host, cfg.Target.Server.Scheme)}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
 	var err error
 	if p.kubeconfigRT, p.clientRT, err = upstreamLegs(cfg.Target.Config, false); err != nil {
 		return nil, err
@@ -224,6 +229,10 @@ func (p *Proxy) Close() error {
 	if p.server != nil {
 		err = p.server.Close()
 	}
+	// Tunnels are hijacked connections the server does not track: end their
+	// upstream requests, so streams whose client has gone are recorded as
+	// ended instead of lingering.
+	p.cancel()
 	if !p.inflight.wait(10 * time.Second) {
 		p.cfg.ErrorLog.Printf("kubewire: some exchanges did not finish within 10s of shutdown")
 	}

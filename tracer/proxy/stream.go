@@ -65,6 +65,9 @@ func (c *capture) end(err error) {
 	c.once.Do(func() {
 		defer c.p.inflight.Done()
 		defer close(c.finished)
+		if c.release != nil {
+			defer c.release()
+		}
 		c.x.Timings.TotalMs = record.Ms(time.Since(c.x.Start))
 		end := &record.End{Timings: c.x.Timings}
 		if err != nil {
