@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubewire/kubewire/render"
 	"github.com/kubewire/kubewire/tracer/auth"
+	"github.com/kubewire/kubewire/tracer/proxy"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -27,9 +28,9 @@ func (o *kubeconfigOptions) addFlags(c *cobra.Command) {
 }
 
 // load loads the chosen context.
-func (o *kubeconfigOptions) load(cmd string) (*auth.Kubeconfig, error) {
-	t, err := auth.LoadKubeconfig(o.kubeconfig, o.context)
-	if errors.Is(err, auth.ErrNoKubeconfig) {
+func (o *kubeconfigOptions) load(cmd string) (*proxy.Target, error) {
+	t, err := proxy.LoadTarget(o.kubeconfig, o.context)
+	if errors.Is(err, proxy.ErrNoKubeconfig) {
 		return nil, usageError("no kubeconfig found; set KUBECONFIG or pass --kubeconfig (see 'kubewire %s -h')", cmd)
 	}
 	return t, err

@@ -215,7 +215,7 @@ func Stability(version string) string {
 }
 
 func upgrade(h http.Header) string {
-	if h == nil || !headerHasToken(h, "Connection", "upgrade") {
+	if h == nil || !HeaderHasToken(h, "Connection", "upgrade") {
 		return ""
 	}
 	u := strings.ToLower(h.Get("Upgrade"))
@@ -230,7 +230,9 @@ func upgrade(h http.Header) string {
 	return u
 }
 
-func headerHasToken(h http.Header, name, token string) bool {
+// HeaderHasToken reports whether a comma-separated header (Connection,
+// Upgrade) lists token, in any case.
+func HeaderHasToken(h http.Header, name, token string) bool {
 	for _, v := range h.Values(name) {
 		for _, t := range strings.Split(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(t), token) {

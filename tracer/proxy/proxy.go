@@ -86,10 +86,10 @@ type Proxy struct {
 	seq        atomic.Int64
 	// ctx is cancelled by Close: it ends every upstream request still
 	// under way (a watch whose client has gone, a stream left open).
-	ctx    context.Context
-	cancel context.CancelFunc
-	inflight   tracker
-	closed     atomic.Bool
+	ctx      context.Context
+	cancel   context.CancelFunc
+	inflight tracker
+	closed   atomic.Bool
 }
 
 // New prepares a proxy; Start makes it listen.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubewire/kubewire/tracer/classify"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -254,7 +255,7 @@ func (c *capture) upgraded(resp *http.Response) {
 	// upgrades, and would hang writing any other 101 (SPDY). Adding the
 	// token sends SPDY through the same relay; SPDY clients look for
 	// "spdy/3.1" in the header and still find it.
-	if !headerHasToken(resp.Header, "Upgrade", "websocket") {
+	if !classify.HeaderHasToken(resp.Header, "Upgrade", "websocket") {
 		resp.Header.Set("Upgrade", resp.Header.Get("Upgrade")+", websocket")
 	}
 	resp.Body = &upgradeConn{rwc: rwc, c: c}
@@ -286,15 +287,4 @@ func (u *upgradeConn) Close() error {
 	err := u.rwc.Close()
 	u.c.end(nil)
 	return err
-}
-
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
