@@ -1,0 +1,130 @@
+package cmd_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/kubewire/kubewire/cmd"
+	"github.com/kubewire/kubewire/tracer/lab"
+	"github.com/kubewire/kubewire/tracer/lab/labtest"
+)
+
+// testLab is the lab the scripts run against, started by TestMain before
+// any test runs.
+var testLab *lab.Lab
+
+// TestMain makes the test binary the kubewire command of the scripts
+// (testscript runs it again under that name, where it only runs kubewire)
+// and, in the test run proper, starts one lab for all scripts.
+func TestMain(m *testing.M) {
+	testscript.Main(withLab{m}, map[string]func(){
+		"kubewire": func() { os.Exit(cmd.Main()) },
+	})
+}
+
+// withLab runs the tests with a lab up, the way labtest.Main does; it is
+// a testscript.TestingM so that testscript's own setup and clean-up wrap it.
+type withLab struct{ m *testing.M }
+
+func (w withLab) Run() int {
+	ctx := context.Background()
+	if dir := os.Getenv(labtest.Env); dir != "" {
+		l, err := lab.Open(ctx, dir)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "cli_test: %s=%s: %v\n", labtest.Env, dir, err)
+			return 1
+		}
+		testLab = l
+		return w.m.Run()
+	}
+	l, cleanup, err := labtest.Start(ctx, os.Stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cli_test: the lab did not start: %v\n", err)
+		return 1
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		cleanup()
+		os.Exit(1)
+	}()
+	testLab = l
+	code := w.m.Run()
+	signal.Stop(sig)
+	if err := cleanup(); err != nil {
+		fmt.Fprintf(os.Stderr, "cli_test: stop the lab: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// TestScripts runs testdata/script/*.txtar: kubewire as a user runs it,
+// against the lab. Each script has its own HOME (so kubewire's CA is made
+// in $WORK), the lab's kubeconfig and audit log, the lab's kubectl first
+// on PATH, and no colour.
+func TestScripts(t *testing.T) {
+	l := testLab
+	if l == nil {
+		t.Fatal("no lab: TestMain did not start one")
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                filepath.Join("testdata", "script"),
+		RequireUniqueNames: true,
+		Setup: func(env *testscript.Env) error {
+			home := filepath.Join(env.WorkDir, "home")
+			env.Setenv("HOME", home)
+			env.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+			env.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+			env.Setenv("KUBECONFIG", l.Kubeconfig)
+			env.Setenv("KUBEWIRE_AUDIT_LOG", l.AuditLog)
+			env.Setenv("PATH", l.BinDir+string(os.PathListSeparator)+env.Getenv("PATH"))
+			env.Setenv("NO_COLOR", "1")
+			return os.MkdirAll(home, 0o755)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits": cmdExits,
+		},
+	})
+}
+
+// cmdExits runs a program and checks its exit code, which "!" alone cannot:
+//
+//	exits 2 kubewire explain BOGUS /api
+//
+// Its stdout and stderr are then checked like exec's.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...] (no '!': the code says what is expected)")
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: exit code %q is not a number", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exits: %s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+	}
+}
