@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"encoding/json"
+	"errors"
+	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -48,6 +50,10 @@ func (o *explainOptions) validate() error {
 		return usageError("unknown HTTP method %q; want one of %s", o.method, strings.Join(classify.Methods, ", "))
 	}
 	if _, err := classify.ParseTarget(o.target); err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return usageError("cannot parse URL %q: %v", o.target, err)
 	}
 	switch o.output {

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubewire/kubewire/tracer/live"
+	"github.com/kubewire/kubewire/tracer/proxy"
 )
 
 type proxyOptions struct {
@@ -29,6 +30,9 @@ as itself, so direct access with credentials can be taught.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.traceFlags.validate(c); err != nil {
 				return err
+			}
+			if err := proxy.CheckListen(o.listen); err != nil {
+				return usageError("%v", err)
 			}
 			return o.run(c, s)
 		},

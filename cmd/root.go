@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -82,6 +83,9 @@ func Run(ctx context.Context, args []string, s Streams) int {
 	if err == nil {
 		return 0
 	}
+	if strings.HasPrefix(err.Error(), "unknown command ") {
+		err = usageError("%v; see 'kubewire -h'", err)
+	}
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
@@ -123,6 +127,19 @@ admission) and prints it.`,
 		newCaCmd(s),
 		newLegendCmd(s),
 	)
+	// Cobra's completion command prints help for a shell it does not know;
+	// make that a usage error.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.RunE = func(c *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return c.Help()
+				}
+				return usageError("unknown shell %q; want bash, zsh, fish or powershell", args[0])
+			}
+		}
+	}
 	return root
 }
 

@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/kubewire/kubewire/tracer/live"
@@ -44,7 +46,7 @@ func (o *runOptions) validate(c *cobra.Command) error {
 		return usageError("run needs a command after --, e.g. 'kubewire run -- kubectl get pods'")
 	}
 	if c.ArgsLenAtDash() != 0 {
-		return usageError("put the command after --, e.g. 'kubewire run -- %s'", o.command[0])
+		return usageError("put the command after --, e.g. 'kubewire run -- %s'", strings.Join(o.command, " "))
 	}
 	return o.traceFlags.validate(c)
 }

@@ -22,7 +22,13 @@ func Legend(w io.Writer, o Options) error {
 		lines = append(lines, st.Bold.Render(title))
 	}
 	item := func(sample, text string) {
-		lines = append(lines, r.wrapHang(text, "  "+sample+strings.Repeat(" ", max(1, 20-lipgloss.Width(sample))), strings.Repeat(" ", 22))...)
+		if lipgloss.Width(sample) >= 20 {
+			// A long sample gets its own line; the text goes below it.
+			lines = append(lines, "  "+sample)
+			lines = append(lines, r.wrapHang(text, strings.Repeat(" ", 22), strings.Repeat(" ", 22))...)
+			return
+		}
+		lines = append(lines, r.wrapHang(text, "  "+sample+strings.Repeat(" ", 20-lipgloss.Width(sample)), strings.Repeat(" ", 22))...)
 	}
 	stage := func(status string, inferred bool) string {
 		return r.mark(record.Stage{Status: status, Inferred: inferred})

@@ -192,14 +192,23 @@ func chainWrap(outer func(http.RoundTripper) http.RoundTripper, inner func(http.
 // SetAnnotator sets the annotator; call it before Start.
 func (p *Proxy) SetAnnotator(a Annotator) { p.cfg.Annotator = a }
 
-// Start listens on the configured loopback address and serves.
-func (p *Proxy) Start() error {
-	host, _, err := net.SplitHostPort(p.cfg.Listen)
+// CheckListen accepts only loopback addresses: kubewire holds the
+// kubeconfig's credentials and must not be reachable from elsewhere.
+func CheckListen(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--listen %q: %w", p.cfg.Listen, err)
+		return fmt.Errorf("--listen %q: %w", addr, err)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("--listen %q: kubewire listens on loopback only (127.0.0.1 or ::1)", p.cfg.Listen)
+		return fmt.Errorf("--listen %q: kubewire listens on loopback only (127.0.0.1 or ::1)", addr)
+	}
+	return nil
+}
+
+// Start listens on the configured loopback address and serves.
+func (p *Proxy) Start() error {
+	if err := CheckListen(p.cfg.Listen); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", p.cfg.Listen)
 	if err != nil {
