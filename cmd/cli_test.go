@@ -1,27 +1,18 @@
 package cmd_test
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/kubewire/kubewire/cmd"
-	"github.com/kubewire/kubewire/tracer/lab"
 	"github.com/kubewire/kubewire/tracer/lab/labtest"
 )
-
-// testLab is the lab the scripts run against, started by TestMain before
-// any test runs.
-var testLab *lab.Lab
 
 // TestMain makes the test binary the kubewire command of the scripts
 // (testscript runs it again under that name, where it only runs kubewire)
@@ -36,50 +27,14 @@ func TestMain(m *testing.M) {
 // a testscript.TestingM so that testscript's own setup and clean-up wrap it.
 type withLab struct{ m *testing.M }
 
-func (w withLab) Run() int {
-	ctx := context.Background()
-	if dir := os.Getenv(labtest.Env); dir != "" {
-		l, err := lab.Open(ctx, dir)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "cli_test: %s=%s: %v\n", labtest.Env, dir, err)
-			return 1
-		}
-		testLab = l
-		return w.m.Run()
-	}
-	l, cleanup, err := labtest.Start(ctx, os.Stderr)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "cli_test: the lab did not start: %v\n", err)
-		return 1
-	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-sig
-		cleanup()
-		os.Exit(1)
-	}()
-	testLab = l
-	code := w.m.Run()
-	signal.Stop(sig)
-	if err := cleanup(); err != nil {
-		fmt.Fprintf(os.Stderr, "cli_test: stop the lab: %v\n", err)
-		if code == 0 {
-			code = 1
-		}
-	}
-	return code
-}
+func (w withLab) Run() int { return labtest.Run(w.m) }
 
 // TestScripts runs testdata/script/*.txtar: kubewire as a user runs it,
 // against the lab. Each script has its own HOME (so kubewire's CA is made
 // in $WORK), the lab's kubeconfig and audit log, the lab's kubectl first
 // on PATH, and no colour.
 func TestScripts(t *testing.T) {
-	l := testLab
-	if l == nil {
-		t.Fatal("no lab: TestMain did not start one")
-	}
+	l := labtest.Lab(t)
 	testscript.Run(t, testscript.Params{
 		Dir:                filepath.Join("testdata", "script"),
 		RequireUniqueNames: true,

@@ -44,10 +44,16 @@ var shared *lab.Lab
 // Main starts the lab, runs the tests and stops the lab, then exits with
 // the tests' status. Call it from TestMain.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(Run(m))
 }
 
-func run(m *testing.M) int {
+// Runner runs tests: a *testing.M, or testscript's wrapper of one.
+type Runner interface{ Run() int }
+
+// Run starts the lab (or opens the one KUBEWIRE_TEST_LAB names), runs m,
+// stops the lab and returns m's status, or 1 when the lab failed. Main is
+// Run for a plain TestMain; testscript's Main takes a Runner that calls it.
+func Run(m Runner) int {
 	ctx := context.Background()
 	if dir := os.Getenv(Env); dir != "" {
 		l, err := lab.Open(ctx, dir)
