@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kubewire/kubewire/tracer/record"
 )
@@ -92,6 +93,15 @@ func (r *renderer) pack(segs []string, hang string) []string {
 }
 
 // wrap word-wraps text to the width, every line indented by indent.
+// widest is the display width of the widest line of s.
+func widest(s string) int {
+	w := 0
+	for _, l := range strings.Split(s, "\n") {
+		w = max(w, lipgloss.Width(l))
+	}
+	return w
+}
+
 func (r *renderer) wrap(text, indent string) []string {
 	return r.wrapHang(text, indent, indent)
 }
@@ -106,7 +116,13 @@ func (r *renderer) wrapHang(text, first, hang string) []string {
 	var out []string
 	// A breakpoint character stays at the end of its line, one past the
 	// limit: wrap one column short.
-	for i, l := range strings.Split(lipgloss.Wrap(text, avail-1, " ,/;"), "\n") {
+	wrapped := lipgloss.Wrap(text, avail-1, " ,/;")
+	if widest(wrapped) > avail {
+		// A word wrap can still leave a line too wide (a breakpoint at the
+		// very edge); cut those lines hard.
+		wrapped = ansi.Hardwrap(wrapped, avail, true)
+	}
+	for i, l := range strings.Split(wrapped, "\n") {
 		l = strings.TrimRight(l, " ")
 		if i == 0 {
 			out = append(out, first+l)
@@ -395,7 +411,7 @@ func (r *renderer) journey(x *record.Exchange) []string {
 	}
 	au := a.Auth
 	if au == nil || len(au.Stages) == 0 {
-		lines = append(lines, blockIndent+st.Dim.Render("journey unknown: the record has no analysis of the stages"))
+		lines = append(lines, r.wrap(st.Dim.Render("journey unknown: the record has no analysis of the stages"), blockIndent)...)
 	} else {
 		segs := []string{st.Dim.Render("client")}
 		for _, s := range au.Stages {

@@ -111,6 +111,11 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 	}
 	x.Timings.FirstByteMs = record.Ms(time.Since(start))
 	x.Response = &record.Response{Status: resp.StatusCode, Proto: resp.Proto, Headers: p.headers(resp.Header)}
+	if x.Request.Upstream != nil {
+		// The request's own Proto says HTTP/1.1 whatever the transport
+		// negotiated; the response tells the truth.
+		x.Request.Upstream.Proto = resp.Proto
+	}
 
 	switch {
 	case resp.StatusCode == http.StatusSwitchingProtocols:
