@@ -31,6 +31,9 @@ type Live struct {
 type stream struct {
 	x      *record.Exchange
 	counts map[string]int
+	// columns are the column definitions of a Table watch: the server
+	// sends them with the first event only.
+	columns *node
 }
 
 // NewLive returns a Live that writes to w.
@@ -184,6 +187,13 @@ func (r *renderer) event(seq int64, s *stream, ev *record.Event) []string {
 			break
 		}
 		obj = n
+		if s != nil && n != nil && n.str("kind") == "Table" {
+			if cols := n.get("columnDefinitions"); cols != nil && len(cols.vals) > 0 {
+				s.columns = cols
+			} else if s.columns != nil {
+				n.set("columnDefinitions", s.columns)
+			}
+		}
 		head = append(head, r.eventObject(evType, n, s)...)
 	}
 	lines := r.pack(head, bodyIndent)

@@ -103,6 +103,21 @@ func (n *node) get(path ...string) *node {
 }
 
 // str returns the string (or number, or bool) at the key path, or "".
+// set replaces (or adds) an object's key.
+func (n *node) set(key string, v *node) {
+	if n == nil || n.kind != 'o' {
+		return
+	}
+	for i, k := range n.keys {
+		if k == key {
+			n.vals[i] = v
+			return
+		}
+	}
+	n.keys = append(n.keys, key)
+	n.vals = append(n.vals, v)
+}
+
 func (n *node) str(path ...string) string {
 	v := n.get(path...)
 	if v == nil || v.kind == 'o' || v.kind == 'a' || v.kind == 'z' {
