@@ -69,15 +69,7 @@ func (c *capture) env() []string {
 // kubectl runs the lab's kubectl through kubewire.
 func (c *capture) kubectl(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, labtest.Lab(t).Kubectl, args...)
-	cmd.Env = c.env()
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	return out.String(), errOut.String(), err
+	return runKubectl(t, c.env(), stdin, args...)
 }
 
 // clientset is a client-go typed client on the session kubeconfig that

@@ -107,26 +107,24 @@ func traceAs(t *testing.T, context_ string, showSecrets bool) *traced {
 // kubectl runs the lab's kubectl through kubewire.
 func (x *traced) kubectl(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
-	l := labtest.Lab(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, l.Kubectl, args...)
-	cmd.Env = x.tr.Env(os.Environ())
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	return out.String(), errOut.String(), err
+	return runKubectl(t, x.tr.Env(os.Environ()), stdin, args...)
 }
 
 // direct runs the lab's kubectl without kubewire.
 func direct(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	l := labtest.Lab(t)
+	return runKubectl(t, append(os.Environ(), "KUBECONFIG="+l.Kubeconfig, "KUBECACHEDIR="+t.TempDir()), stdin, args...)
+}
+
+// runKubectl runs the lab's kubectl with env and stdin, for at most two
+// minutes, and returns what it printed.
+func runKubectl(t *testing.T, env []string, stdin string, args ...string) (string, string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := l.KubectlCommand(ctx, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+l.Kubeconfig, "KUBECACHEDIR="+t.TempDir())
+	cmd := exec.CommandContext(ctx, labtest.Lab(t).Kubectl, args...)
+	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
