@@ -251,7 +251,7 @@ func Up(ctx context.Context, c Config) (*Lab, error) {
 	}
 	// The controller-manager creates each namespace's default
 	// ServiceAccount; without it no Pod can be created.
-	if _, err := l.kubectl(ctx, "wait", "--for=create", "serviceaccount/default", "-n", "demo", "--timeout=90s"); err != nil {
+	if _, err := l.kubectl(ctx, "wait", "--for=create", "serviceaccount/default", "-n", "demo", "--timeout=180s"); err != nil {
 		return nil, fmt.Errorf("wait for the controller-manager to create serviceaccount demo/default: %w\n%s", err, tail(filepath.Join(dir, "logs", "controller-manager.log"), 15))
 	}
 	l.Timings.Seeded = time.Since(started)
@@ -310,7 +310,7 @@ func startKwok(ctx context.Context, c Config, l *Lab, launch func(string, string
 	if err := l.apply(ctx, nodeManifest(c.Nodes)); err != nil {
 		return fmt.Errorf("create nodes: %w", err)
 	}
-	if _, err := l.kubectl(ctx, "wait", "--for=condition=Ready", "node", "--all", "--timeout=90s"); err != nil {
+	if _, err := l.kubectl(ctx, "wait", "--for=condition=Ready", "node", "--all", "--timeout=180s"); err != nil {
 		return fmt.Errorf("nodes not Ready: %w", err)
 	}
 	return nil
