@@ -282,8 +282,18 @@ func startKwok(ctx context.Context, c Config, l *Lab, launch func(string, string
 	if _, err := l.kubectl(ctx, "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"); err != nil {
 		return err
 	}
-	if _, err := l.kubectl(ctx, "apply", "-f", filepath.Join(b.KwokData, "stage")); err != nil {
-		return fmt.Errorf("apply stages: %w", err)
+	// Stages go to KWOK in a config file, not as Stage objects: KWOK v0.8.0
+	// starts its stage controllers from Stage objects only when its
+	// informer's sync signal arrives after the informer's resource version
+	// is set, and a busy machine can lose that race, leaving the nodes
+	// NotReady for good. Stages from a file start before KWOK watches.
+	stages, err := kwokStages(filepath.Join(b.KwokData, "stage"))
+	if err != nil {
+		return err
+	}
+	stagesFile := filepath.Join(c.Dir, "kwok", "stages.yaml")
+	if err := os.WriteFile(stagesFile, stages, 0o644); err != nil {
+		return err
 	}
 	logs := filepath.Join(c.Dir, "kwok", "pod.log")
 	if err := os.WriteFile(logs, []byte(podLog), 0o644); err != nil {
@@ -295,6 +305,7 @@ func startKwok(ctx context.Context, c Config, l *Lab, launch func(string, string
 	p := pki{dir: filepath.Join(c.Dir, "pki")}
 	if _, err := launch("kwok", b.Kwok,
 		"--kubeconfig="+filepath.Join(c.Dir, "kwok.kubeconfig"),
+		"--config="+stagesFile,
 		"--manage-all-nodes",
 		"--node-ip=127.0.0.1",
 		"--node-port="+strconv.Itoa(c.Ports.Kwok),
@@ -303,7 +314,7 @@ func startKwok(ctx context.Context, c Config, l *Lab, launch func(string, string
 		"--tls-private-key-file="+p.Key("kwok-serving"),
 		"--cidr=10.244.0.0/16",
 		"--node-lease-duration-seconds=40",
-		"--enable-crds=Stage,Exec,ClusterExec,Logs,ClusterLogs,PortForward,ClusterPortForward,Attach,ClusterAttach",
+		"--enable-crds=Exec,ClusterExec,Logs,ClusterLogs,PortForward,ClusterPortForward,Attach,ClusterAttach",
 	); err != nil {
 		return err
 	}
@@ -314,6 +325,29 @@ func startKwok(ctx context.Context, c Config, l *Lab, launch func(string, string
 		return fmt.Errorf("nodes not Ready: %w", err)
 	}
 	return nil
+}
+
+// kwokStages joins the stage manifests in dir into one multi-document
+// KWOK config file.
+func kwokStages(dir string) ([]byte, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no KWOK stages in %s: rebuild with kubewire lab build", dir)
+	}
+	var out bytes.Buffer
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		out.WriteString("---\n")
+		out.Write(bytes.TrimSpace(data))
+		out.WriteString("\n")
+	}
+	return out.Bytes(), nil
 }
 
 func apiserverArgs(c Config) []string {
