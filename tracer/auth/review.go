@@ -10,6 +10,7 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
@@ -222,7 +223,8 @@ func resolveResource(cs kubernetes.Interface, typed string) (schema.GroupResourc
 	if gr.Resource == "*" {
 		return gr, sub, ""
 	}
-	dc := cs.Discovery()
+	// One discovery for the mapper and the short names both.
+	dc := memory.NewMemCacheClient(cs.Discovery())
 	groups, err := restmapper.GetAPIGroupResources(dc)
 	if err != nil && len(groups) == 0 {
 		return gr, sub, fmt.Sprintf("discovery failed (%v): asking about %q as typed", err, typed)
