@@ -9,6 +9,7 @@ import (
 
 	"github.com/kubewire/kubewire/render"
 	"github.com/kubewire/kubewire/tracer/auth"
+	"github.com/kubewire/kubewire/tracer/proxy"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -96,6 +97,7 @@ func (o *caniOptions) run(c *cobra.Command, s Streams) error {
 			q.Namespace = "default"
 		}
 	}
+	t.Config.UserAgent = proxy.OwnUserAgent(Version(), "can-i")
 	ans, err := auth.CanI(c.Context(), t.Config, q)
 	if err != nil {
 		return fmt.Errorf("context %q: %w", t.Context, err)

@@ -83,9 +83,13 @@ func (o *whoamiOptions) run(c *cobra.Command, s Streams) error {
 	if err != nil {
 		return err
 	}
+	t.Config.UserAgent = proxy.OwnUserAgent(Version(), "whoami")
 	w, err := auth.AskWhoAmI(c.Context(), t.Config)
 	if err != nil {
 		return fmt.Errorf("context %q: %w", t.Context, err)
+	}
+	if t.Session {
+		w.Notes = append([]string{"this is a kubewire session's kubeconfig: its token is kubewire's placeholder, and kubewire sends the traced context's own credentials to the server, so the server answers for those"}, w.Notes...)
 	}
 	if o.output == "json" {
 		return writeJSON(s.Out, w)

@@ -222,7 +222,11 @@ func (r *renderer) summary(x *record.Exchange) []string {
 	st, a := r.st, x.Annotation
 	segs := []string{r.seqLabel(x.Seq), st.Dim.Render(r.since(x.Start))}
 	if x.Own {
-		segs = append(segs, st.Own.Render(SymOwn+" kubewire"))
+		who := "kubewire"
+		if !x.Background() {
+			who += " " + x.OwnBy
+		}
+		segs = append(segs, st.Own.Render(SymOwn+" "+who))
 	}
 	segs = append(segs, st.Method(x.Request.Method)+st.Dim.Render(SymArrow)+st.Verb(orDash(a.Verb)))
 	if a.ResourceRequest {

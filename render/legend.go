@@ -46,7 +46,8 @@ func Legend(w io.Writer, o Options) error {
 	item(st.Stability("alpha"), "alpha API version (v1alpha1): off by default, may vanish")
 	item(st.Dim.Render("ns ")+"demo", "namespace of the request; "+st.Dim.Render("cluster")+": cluster-scoped; "+st.Dim.Render("all namespaces")+": a namespaced resource across every namespace")
 	item(st.Identity.Render("alice"), "who the request was sent as (\"X as Y\": X impersonating Y)")
-	item(st.Own.Render(SymOwn+" kubewire"), "a call kubewire made itself, not the traced client")
+	item(st.Own.Render(SymOwn+" kubewire"), "a call kubewire made itself, not the traced client (hidden unless --show-own)")
+	item(st.Own.Render(SymOwn+" kubewire whoami"), "a call a kubewire command (whoami, can-i) made through the trace")
 	item(st.Warning.Render("dry-run"), "the client asked the server not to persist the change")
 	item(st.Dim.Render("⇅ websocket"), "an upgraded connection (exec, attach, port-forward)")
 

@@ -45,7 +45,7 @@ func NewLive(w io.Writer, o Options) *Live {
 func (l *Live) Put(line record.Line) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if line.Type == record.TypeExchange && line.Exchange.Own {
+	if line.Type == record.TypeExchange && line.Exchange.Background() {
 		l.own[line.Seq] = true
 	}
 	if l.own[line.Seq] && !l.r.o.ShowOwn {

@@ -77,7 +77,7 @@ func (a *Annotator) Response(x *record.Exchange, h http.Header, body []byte) {
 	auth.Journey(x.Annotation.Auth, x.Annotation, status, h, ct, body)
 	if h != nil {
 		names := a.names
-		if x.Own {
+		if x.Background() {
 			// kubewire's own calls include the lookup of these names:
 			// resolving them here would wait on that very lookup.
 			names = nil
@@ -89,7 +89,7 @@ func (a *Annotator) Response(x *record.Exchange, h http.Header, body []byte) {
 // Recorded implements proxy.Annotator: once the exchange is written, look
 // for its audit event and write it as an "audit" line.
 func (a *Annotator) Recorded(x *record.Exchange) {
-	if a.audit == nil || x.Request.Upstream == nil || x.Own {
+	if a.audit == nil || x.Request.Upstream == nil || x.Background() {
 		return
 	}
 	id := x.Request.Upstream.Headers.Get(auth.HeaderAuditID)

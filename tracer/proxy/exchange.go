@@ -59,6 +59,9 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 		Proto:   req.Proto,
 		Headers: p.headers(clientHeader),
 	}
+	if cmd, ok := OwnCommand(clientHeader.Get("User-Agent")); ok {
+		x.Own, x.OwnBy = true, cmd
+	}
 
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {

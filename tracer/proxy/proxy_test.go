@@ -403,3 +403,27 @@ func TestCAKeyPermissions(t *testing.T) {
 		t.Errorf("a world-readable key must be refused, got %v", err)
 	}
 }
+
+func TestOwnCommand(t *testing.T) {
+	for _, tc := range []struct {
+		ua   string
+		want string
+		ok   bool
+	}{
+		{OwnUserAgent("v0.1.0", "whoami"), "whoami", true},
+		{OwnUserAgent("(devel)", "can-i"), "can-i", true},
+		// client-go's default User-Agent for a binary named kubewire.
+		{"kubewire/v0.0.0 (linux/amd64) kubernetes/$Format", "", false},
+		{"kubectl/v1.37.2 (linux/amd64) kubernetes/$Format", "", false},
+		// The proxy's own lookups are never a command.
+		{OwnUserAgent("v0.1.0", "proxy"), "", false},
+		{"kubewire/v0.1.0 (whoami) extra", "", false},
+		{"kubewire/v0.1.0 ()", "", false},
+		{"", "", false},
+	} {
+		got, ok := OwnCommand(tc.ua)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("OwnCommand(%q) = %q, %v; want %q, %v", tc.ua, got, ok, tc.want, tc.ok)
+		}
+	}
+}

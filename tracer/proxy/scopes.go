@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/discovery"
@@ -44,7 +45,7 @@ type ownRecorder struct {
 func (o *ownRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := o.p
 	p.inflight.Add(1)
-	x := &record.Exchange{Seq: p.seq.Add(1), Start: time.Now(), Own: true}
+	x := &record.Exchange{Seq: p.seq.Add(1), Start: time.Now(), Own: true, OwnBy: record.OwnByProxy}
 	c := &capture{p: p, x: x, finished: make(chan struct{})}
 	// Classify with the built-in table only: discovery may be what is
 	// being fetched.
@@ -63,4 +64,30 @@ func (o *ownRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	x.Response = &record.Response{Status: resp.StatusCode, Proto: resp.Proto, Headers: p.headers(resp.Header)}
 	c.buffered(resp)
 	return resp, nil
+}
+
+// OwnUserAgent is the User-Agent of a kubewire command's calls to the API
+// server, "kubewire/VERSION (COMMAND)": a trace that sees it marks the call
+// as kubewire's own, and the API server's audit log names the command.
+func OwnUserAgent(version, command string) string {
+	return "kubewire/" + version + " (" + command + ")"
+}
+
+// OwnCommand returns the command named by a User-Agent that OwnUserAgent
+// made, and whether it is one. client-go's default User-Agent for a program
+// named kubewire ("kubewire/v0.0.0 (linux/amd64) …") is not.
+func OwnCommand(userAgent string) (string, bool) {
+	rest, ok := strings.CutPrefix(userAgent, "kubewire/")
+	if !ok {
+		return "", false
+	}
+	_, rest, ok = strings.Cut(rest, " (")
+	if !ok {
+		return "", false
+	}
+	cmd, tail, ok := strings.Cut(rest, ")")
+	if !ok || tail != "" || cmd == "" || strings.ContainsAny(cmd, "/ ") || cmd == record.OwnByProxy {
+		return "", false
+	}
+	return cmd, true
 }

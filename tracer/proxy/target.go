@@ -28,6 +28,10 @@ type Target struct {
 	Server *url.URL
 	// Files are the kubeconfig files that were loaded, for messages.
 	Files []string
+	// Session is true when the context is a kubewire session kubeconfig's
+	// (see WriteSession): its token is a placeholder, and the credentials
+	// the server sees are those of the context kubewire traces.
+	Session bool
 }
 
 // ErrNoKubeconfig means no kubeconfig was found at all.
@@ -69,6 +73,9 @@ func LoadTarget(kubeconfig, context string) (*Target, error) {
 	t.Files = rules.GetLoadingPrecedence()
 	if kubeconfig != "" {
 		t.Files = []string{kubeconfig}
+	}
+	if c := raw.Contexts[name]; c != nil && c.Cluster == sessionName && c.AuthInfo == sessionName {
+		t.Session = raw.Clusters[sessionName] != nil && raw.Clusters[sessionName].ProxyURL != ""
 	}
 	if ns == "default" {
 		// Namespace() says "default" when the context names none; keep the
@@ -128,13 +135,13 @@ func WriteSession(dir string, target *Target, proxyURL string, ca *CA, token str
 		ctx = "kubewire"
 	}
 	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["kubewire"] = &clientcmdapi.Cluster{
+	cfg.Clusters[sessionName] = &clientcmdapi.Cluster{
 		Server:                   target.Server.String(),
 		ProxyURL:                 proxyURL,
 		CertificateAuthorityData: ca.PEM,
 	}
-	cfg.AuthInfos["kubewire"] = &clientcmdapi.AuthInfo{Token: token}
-	cfg.Contexts[ctx] = &clientcmdapi.Context{Cluster: "kubewire", AuthInfo: "kubewire", Namespace: target.Namespace}
+	cfg.AuthInfos[sessionName] = &clientcmdapi.AuthInfo{Token: token}
+	cfg.Contexts[ctx] = &clientcmdapi.Context{Cluster: sessionName, AuthInfo: sessionName, Namespace: target.Namespace}
 	cfg.CurrentContext = ctx
 	if err := clientcmd.WriteToFile(*cfg, s.Kubeconfig); err != nil {
 		return nil, fmt.Errorf("write session kubeconfig: %w", err)
@@ -144,6 +151,9 @@ func WriteSession(dir string, target *Target, proxyURL string, ca *CA, token str
 	}
 	return s, nil
 }
+
+// sessionName names the cluster and user of a session kubeconfig.
+const sessionName = "kubewire"
 
 // Close removes the session's files.
 func (s *Session) Close() error { return os.RemoveAll(s.Dir) }

@@ -61,6 +61,10 @@ type Exchange struct {
 	// Own is true for calls kubewire made itself (discovery for scopes,
 	// flow-schema names, whoami), never for the traced client's calls.
 	Own bool `json:"own,omitempty"`
+	// OwnBy says which part of kubewire made an Own call: OwnByProxy for
+	// the proxy's background lookups, or the kubewire command (whoami,
+	// can-i) whose call passed through a trace.
+	OwnBy string `json:"ownBy,omitempty"`
 	// Request is the request as the client sent it, redacted.
 	Request Request `json:"request"`
 	// Response is the API server's response. Nil when the exchange failed
@@ -223,4 +227,14 @@ func (b *Body) Data() []byte {
 // Ms converts a duration to the milliseconds used in recordings.
 func Ms(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
+}
+
+// OwnByProxy marks the proxy's own background lookups (discovery for
+// scopes, flow-schema names), which the live view hides unless asked.
+const OwnByProxy = "proxy"
+
+// Background reports whether x is one of the proxy's own lookups rather
+// than a call of the traced client or of a kubewire command.
+func (x *Exchange) Background() bool {
+	return x.Own && (x.OwnBy == "" || x.OwnBy == OwnByProxy)
 }
