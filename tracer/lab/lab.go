@@ -274,6 +274,11 @@ func Up(ctx context.Context, c Config) (*Lab, error) {
 	return l, nil
 }
 
+// AttachLog is the file that `kubectl attach` to any pod of the lab in dir
+// follows: lines appended to it in CRI log format ("TIME stdout F TEXT")
+// reach the attached client.
+func AttachLog(dir string) string { return filepath.Join(dir, "kwok", "attach.log") }
+
 func startKwok(ctx context.Context, c Config, l *Lab, launch func(string, string, ...string) (<-chan struct{}, error)) error {
 	b := c.Binaries
 	if _, err := l.kubectl(ctx, "apply", "--server-side", "-f", filepath.Join(b.KwokData, "crd")); err != nil {
@@ -299,7 +304,10 @@ func startKwok(ctx context.Context, c Config, l *Lab, launch func(string, string
 	if err := os.WriteFile(logs, []byte(podLog), 0o644); err != nil {
 		return err
 	}
-	if err := l.apply(ctx, kwokManifest(logs)); err != nil {
+	if err := os.WriteFile(AttachLog(c.Dir), nil, 0o644); err != nil {
+		return err
+	}
+	if err := l.apply(ctx, kwokManifest(logs, AttachLog(c.Dir))); err != nil {
 		return err
 	}
 	p := pki{dir: filepath.Join(c.Dir, "pki")}

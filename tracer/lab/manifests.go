@@ -54,9 +54,10 @@ subjects:
 
 // kwokManifest configures KWOK's emulation of what a kubelet does beyond
 // status: logs from one file in CRI format, exec running the command on the
-// host (as nobody when the lab runs as root), and port-forward to cat, an
-// echo. It needs KWOK's CRDs.
-func kwokManifest(logsFile string) string {
+// host (as nobody when the lab runs as root), attach following another
+// file (what is appended to it is what an attached client sees), and
+// port-forward to cat, an echo. It needs KWOK's CRDs.
+func kwokManifest(logsFile, attachFile string) string {
 	security := ""
 	if os.Geteuid() == 0 {
 		security = "\n      securityContext:\n        runAsUser: 65534\n        runAsGroup: 65534"
@@ -80,13 +81,21 @@ spec:
       workDir: /%s
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterAttach
+metadata:
+  name: lab-attach
+spec:
+  attaches:
+  - logsFile: %q
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterPortForward
 metadata:
   name: lab-port-forward
 spec:
   forwards:
   - command: ["cat"]
-`, logsFile, security)
+`, logsFile, security, attachFile)
 }
 
 // nodeManifest declares the lab's fake nodes. KWOK manages every node and
