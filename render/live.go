@@ -272,7 +272,7 @@ func watchEvent(ev *record.Event) (string, *node, error) {
 }
 
 // chunk renders a non-watch stream chunk (logs -f, exec): direction,
-// channel, size, then its text.
+// channel, size, then its text; or a channel opening or closing.
 func (r *renderer) chunk(head []string, ev *record.Event) []string {
 	st := r.st
 	what := "data"
@@ -283,6 +283,10 @@ func (r *renderer) chunk(head []string, ev *record.Event) []string {
 		if ev.Channel != "" {
 			what = "↓ " + ev.Channel
 		}
+	}
+	if ev.Type == "open" || ev.Type == "close" {
+		// A channel of an upgraded connection opened or closed.
+		what = strings.Replace(what, " ", " "+ev.Type+" ", 1)
 	}
 	head = append(head, st.Key.Render(what))
 	if ev.Body != nil {

@@ -127,6 +127,8 @@ func TestBodyKinds(t *testing.T) {
 			"1 event: 1 ERROR"},
 			[]string{`BOOKMARK  resourceVersion \d+`, `ADDED     ConfigMap demo/watched-pb  rv \d+`, `MODIFIED  ConfigMap demo/watched-pb  rv \d+`,
 				`DELETED   ConfigMap demo/watched-pb  rv \d+`, `\d+ events: 2 ADDED, 1 MODIFIED, 1 DELETED, \d+ BOOKMARKs?`}, nil},
+		{"exec", []string{"⇅ websocket", "⇅ spdy", "↑ open stdout", "↓ close stderr", `{"status":"Success"}`, "8 events: 3 close, 2 data, 3 open"},
+			[]string{`(?m)^#\d+  ⇣ \+\d\.\d{3}s  ↓ stdout  16 B\n      hello from exec$`}, []string{"binary"}},
 		{"status", []string{"Status Failure  NotFound (404)", "Status Failure  Invalid (422)", "cause FieldValueInvalid spec.replicas:", "AlreadyExists (409)"}, nil, nil},
 		{"discovery", []string{"discovery (aggregated): 1 group, 1 version,", "discovery: the core group (/api), versions v1",
 			"discovery: apps/v1, 5 resources, 7 subresources"},

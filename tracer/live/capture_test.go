@@ -483,6 +483,46 @@ func TestCaptureRecordings(t *testing.T) {
 		}
 	})
 
+	t.Run("exec", func(t *testing.T) {
+		if _, e, err := direct(t, "", "wait", "--for=condition=Ready", "pod", "-l", "app=web", "-n", "demo", "--timeout=90s"); err != nil {
+			t.Fatalf("web's pods Ready: %v %s", err, e)
+		}
+		out, e, err := direct(t, "", "get", "pods", "-n", "demo", "-l", "app=web", "-o", "name")
+		pod, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
+		if err != nil || pod == "" {
+			t.Fatalf("a web pod: %v %s", err, e)
+		}
+		// The same exec over WebSocket (kubectl's default) and over SPDY.
+		c := startCapture(t, "exec", "", warm)
+		for _, ws := range []string{"true", "false"} {
+			env := append(c.env(), "KUBECTL_REMOTE_COMMAND_WEBSOCKETS="+ws)
+			out, e, err := runKubectl(t, env, "", "exec", "-n", "demo", pod, "--", "echo", "hello from exec")
+			if err != nil || out != "hello from exec\n" {
+				t.Fatalf("exec (websockets %s): %q %v %s", ws, out, err, e)
+			}
+		}
+		rec := c.finish(t)
+		var protos []string
+		for _, x := range rec.Exchanges {
+			if x.Annotation.Subresource != "exec" {
+				continue
+			}
+			protos = append(protos, x.Annotation.Upgrade)
+			var stdout []string
+			for _, ev := range x.Events {
+				if ev.Channel == "stdout" && ev.Type == "data" {
+					stdout = append(stdout, string(ev.Body.Data()))
+				}
+			}
+			if strings.Join(stdout, "") != "hello from exec\n" {
+				t.Errorf("%s exec: stdout events %q", x.Annotation.Upgrade, stdout)
+			}
+		}
+		if strings.Join(protos, " ") != "websocket spdy" {
+			t.Errorf("exec upgrades %q, want websocket then spdy", protos)
+		}
+	})
+
 	t.Run("status", func(t *testing.T) {
 		c := startCapture(t, "status", "", warm)
 		if _, e, err := c.kubectl(t, "", "get", "pod", "does-not-exist", "-n", "demo"); err == nil || !strings.Contains(e, "NotFound") {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubewire/kubewire/tracer/lab"
 	"github.com/kubewire/kubewire/tracer/lab/labtest"
 	"github.com/kubewire/kubewire/tracer/record"
 )
@@ -59,14 +60,78 @@ func TestStreamsThroughKubewire(t *testing.T) {
 			if got == nil || got.Annotation.Upgrade != proto {
 				t.Fatalf("no upgraded %s exec in the recording: %q", proto, verbs(rec))
 			}
-			var down strings.Builder
+			// The frames are decoded into channels, whichever the protocol.
+			down := map[string]string{}
 			for _, ev := range got.Events {
-				if ev.Direction == "down" {
-					down.Write(ev.Body.Data())
+				if ev.Direction == "down" && ev.Type == "data" {
+					down[ev.Channel] += string(ev.Body.Data())
 				}
 			}
-			if !strings.Contains(down.String(), "hello through kubewire") {
-				t.Errorf("the exec output is not in the recorded frames: %q", down.String())
+			if !strings.Contains(down["stdout"], "hello through kubewire") {
+				t.Errorf("the exec output is not on the recorded stdout channel: %q", down)
+			}
+			if !strings.Contains(down["error"], `"status":"Success"`) {
+				t.Errorf("the exec's Success status is not on the recorded error channel: %q", down)
+			}
+		})
+		t.Run("attach/"+proto, func(t *testing.T) {
+			t.Setenv("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", ws)
+			x := trace(t, false)
+			l := labtest.Lab(t)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, l.Kubectl, "attach", "-n", ns, pod)
+			cmd.Env = x.tr.Env(os.Environ())
+			stdout, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { cancel(); _ = cmd.Wait() }()
+			lines := make(chan string, 64)
+			go func() {
+				sc := bufio.NewScanner(stdout)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+				close(lines)
+			}()
+			// KWOK follows the lab's attach log from its end once the
+			// stream is set up, which nothing outside it signals: append
+			// numbered lines until one comes through.
+			want := regexp.MustCompile(`^attached through kubewire \(` + proto + ` \d+\)$`)
+			var got string
+			for i := 0; got == "" && ctx.Err() == nil; i++ {
+				appendLine(t, lab.AttachLog(l.Dir), fmt.Sprintf("attached through kubewire (%s %d)", proto, i))
+				select {
+				case line, ok := <-lines:
+					if !ok {
+						t.Fatalf("kubectl attach through kubewire ended before any output: %v", cmd.Wait())
+					}
+					if !want.MatchString(line) {
+						t.Fatalf("kubectl attach through kubewire printed %q", line)
+					}
+					got = line
+				case <-time.After(time.Second):
+				case <-ctx.Done():
+				}
+			}
+			if got == "" {
+				t.Fatal("kubectl attach through kubewire printed nothing in a minute")
+			}
+			x.view.waitFor(t, "the attached line in a recorded frame", 10*time.Second, func(l record.Line) bool {
+				return l.Type == record.TypeEvent && l.Event.Direction == "down" && l.Event.Channel == "stdout" && strings.Contains(string(l.Event.Body.Data()), got)
+			})
+			cancel()
+			_ = cmd.Wait()
+			rec := x.finish(t)
+			var up *record.Exchange
+			for _, ex := range rec.Exchanges {
+				if ex.Annotation.Subresource == "attach" && ex.Response != nil && ex.Response.Status == 101 {
+					up = ex
+				}
+			}
+			if up == nil || up.Annotation.Upgrade != proto {
+				t.Fatalf("no upgraded %s attach in the recording: %q", proto, verbs(rec))
 			}
 		})
 		t.Run("port-forward/"+proto, func(t *testing.T) {
@@ -109,8 +174,16 @@ func TestStreamsThroughKubewire(t *testing.T) {
 			}
 			x.view.waitFor(t, "port-forward upgrade", 10*time.Second, func(l record.Line) bool {
 				return l.Type == record.TypeExchange && l.Exchange.Annotation.Subresource == "portforward" &&
-					l.Exchange.Response != nil && l.Exchange.Response.Status == 101
+					l.Exchange.Response != nil && l.Exchange.Response.Status == 101 && l.Exchange.Annotation.Upgrade == proto
 			})
+			// Over SPDY, or SPDY tunnelled in WebSocket messages, the
+			// bytes each way are on the data stream of port 80.
+			for _, dir := range []string{"up", "down"} {
+				x.view.waitFor(t, dir+" bytes on the data stream of port 80", 10*time.Second, func(l record.Line) bool {
+					return l.Type == record.TypeEvent && l.Event.Direction == dir && l.Event.Channel == "data :80" &&
+						string(l.Event.Body.Data()) == "ping through kubewire\n"
+				})
+			}
 		})
 	}
 	t.Run("logs -f", func(t *testing.T) {
@@ -133,4 +206,18 @@ func TestStreamsThroughKubewire(t *testing.T) {
 			return l.Type == record.TypeEvent && strings.Contains(l.Event.Body.Text, "hello from a kwok fake container")
 		})
 	})
+}
+
+// appendLine appends text to a CRI-format log file that KWOK follows.
+func appendLine(t *testing.T, file, text string) {
+	t.Helper()
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	line := time.Now().UTC().Format(time.RFC3339Nano) + " stdout F " + text + "\n"
+	if _, err := f.WriteString(line); err != nil {
+		t.Fatal(err)
+	}
 }

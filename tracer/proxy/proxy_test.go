@@ -9,6 +9,7 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/spdystream/spdy"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/klog/v2"
@@ -74,7 +76,15 @@ func (c *collect) waitFor(t *testing.T, what string, ok func(record.Line) bool) 
 		select {
 		case <-c.added:
 		case <-deadline:
-			t.Fatalf("no %s line within 10s; got %d lines", what, len(c.snapshot()))
+			var got []string
+			for _, l := range c.snapshot() {
+				if l.Type == record.TypeEvent {
+					got = append(got, fmt.Sprintf("%s %s %q %s", l.Event.Direction, l.Event.Type, l.Event.Channel, l.Event.Body.Data()))
+				} else {
+					got = append(got, string(l.Type))
+				}
+			}
+			t.Fatalf("no %s line within 10s; got %d lines:\n%s", what, len(got), strings.Join(got, "\n"))
 		}
 	}
 }
@@ -305,8 +315,10 @@ func TestWatchStreamsEventByEvent(t *testing.T) {
 	f.sink.waitFor(t, "end", func(l record.Line) bool { return l.Type == record.TypeEnd })
 }
 
-// upgradeServer answers an upgrade with 101 and then echoes bytes, like the
-// API server relaying exec; proto is "SPDY/3.1" or "websocket".
+// upgradeServer answers an upgrade with 101 and then echoes what comes on
+// stdin to stdout, like the API server relaying exec to a cat: over
+// WebSocket with the v5.channel.k8s.io subprotocol, or over SPDY/3.1 on the
+// streams the client opened.
 func upgradeServer(t *testing.T) *httptest.Server {
 	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		proto := r.Header.Get("Upgrade")
@@ -319,16 +331,90 @@ func upgradeServer(t *testing.T) *httptest.Server {
 			return
 		}
 		defer conn.Close()
+		if proto == "websocket" {
+			fmt.Fprintf(rw, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n")
+			rw.Flush()
+			msg, err := readWSFrame(rw.Reader)
+			if err != nil || len(msg) == 0 || msg[0] != 0 {
+				return
+			}
+			rw.Write(wsFrame(false, append([]byte{1}, "echo: "+string(msg[1:])...)))
+			rw.Flush()
+			return
+		}
 		fmt.Fprintf(rw, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: %s\r\n\r\n", proto)
 		rw.Flush()
-		line, _ := rw.ReadString('\n')
-		rw.WriteString("echo: " + line)
-		rw.Flush()
+		fr, err := spdy.NewFramer(rw, rw)
+		if err != nil {
+			return
+		}
+		streams := map[string]spdy.StreamId{}
+		for {
+			frame, err := fr.ReadFrame()
+			if err != nil {
+				return
+			}
+			switch f := frame.(type) {
+			case *spdy.SynStreamFrame:
+				streams[f.Headers.Get("streamtype")] = f.StreamId
+			case *spdy.DataFrame:
+				fr.WriteFrame(&spdy.DataFrame{StreamId: streams["stdout"], Data: append([]byte("echo: "), f.Data...)})
+				rw.Flush()
+				return
+			}
+		}
 	}))
 	up.EnableHTTP2 = true // the upgrade must still use HTTP/1.1 upstream
 	up.StartTLS()
 	t.Cleanup(up.Close)
 	return up
+}
+
+// wsFrame is one final binary WebSocket frame; a client's is masked.
+func wsFrame(masked bool, payload []byte) []byte {
+	b := []byte{0x82}
+	m := byte(0)
+	if masked {
+		m = 0x80
+	}
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, m|byte(n))
+	case n < 1<<16:
+		b = append(b, m|126, byte(n>>8), byte(n))
+	default:
+		b = append(b, m|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	if !masked {
+		return append(b, payload...)
+	}
+	key := []byte{0x37, 0xfa, 0x21, 0x3d}
+	b = append(b, key...)
+	for i, c := range payload {
+		b = append(b, c^key[i%4])
+	}
+	return b
+}
+
+// readWSFrame reads one short client frame and unmasks it.
+func readWSFrame(r io.Reader) ([]byte, error) {
+	h := make([]byte, 6)
+	if _, err := io.ReadFull(r, h); err != nil {
+		return nil, err
+	}
+	n := int(h[1] & 0x7f)
+	if h[1]&0x80 == 0 || n >= 126 {
+		return nil, fmt.Errorf("want a short masked frame, got % x", h[:2])
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(r, p); err != nil {
+		return nil, err
+	}
+	for i := range p {
+		p[i] ^= h[2+i%4]
+	}
+	return p, nil
 }
 
 func TestUpgradesRelayBothProtocols(t *testing.T) {
@@ -358,17 +444,51 @@ func TestUpgradesRelayBothProtocols(t *testing.T) {
 			if resp.StatusCode != 101 || !strings.Contains(strings.ToLower(resp.Header.Get("Upgrade")), strings.ToLower(proto)) {
 				t.Fatalf("want 101 with Upgrade %s, got %d %v", proto, resp.StatusCode, resp.Header)
 			}
-			fmt.Fprint(tc, "hello\n")
-			got, err := tbr.ReadString('\n')
-			if err != nil || got != "echo: hello\n" {
-				t.Fatalf("relay: %q %v", got, err)
+			var got string
+			if proto == "websocket" {
+				tc.Write(wsFrame(true, []byte("\x00hello\n")))
+				msg, err := io.ReadAll(io.LimitReader(tbr, int64(2+1+len("echo: hello\n"))))
+				if err != nil || string(msg[2:]) != "\x01echo: hello\n" {
+					t.Fatalf("relay: %q %v", msg, err)
+				}
+				got = string(msg[3:])
+			} else {
+				fr, err := spdy.NewFramer(tc, tbr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, typ := range []string{"stdin", "stdout"} {
+					h := http.Header{}
+					h.Set("streamtype", typ)
+					if err := fr.WriteFrame(&spdy.SynStreamFrame{StreamId: spdy.StreamId(2*i + 1), Headers: h}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := fr.WriteFrame(&spdy.DataFrame{StreamId: 1, Data: []byte("hello\n")}); err != nil {
+					t.Fatal(err)
+				}
+				frame, err := fr.ReadFrame()
+				d, ok := frame.(*spdy.DataFrame)
+				if err != nil || !ok || d.StreamId != 3 {
+					t.Fatalf("relay: %#v %v", frame, err)
+				}
+				got = string(d.Data)
 			}
-			f.sink.waitFor(t, "up event", func(l record.Line) bool {
-				return l.Type == record.TypeEvent && l.Event.Direction == "up" && l.Event.Body.Text == "hello\n"
+			if got != "echo: hello\n" {
+				t.Fatalf("relay: %q", got)
+			}
+			// Each direction is decoded into messages on named channels.
+			f.sink.waitFor(t, "up event on stdin", func(l record.Line) bool {
+				return l.Type == record.TypeEvent && l.Event.Direction == "up" && l.Event.Channel == "stdin" && string(l.Event.Body.Data()) == "hello\n"
 			})
-			f.sink.waitFor(t, "down event", func(l record.Line) bool {
-				return l.Type == record.TypeEvent && l.Event.Direction == "down" && strings.Contains(l.Event.Body.Text, "echo: hello")
+			f.sink.waitFor(t, "down event on stdout", func(l record.Line) bool {
+				return l.Type == record.TypeEvent && l.Event.Direction == "down" && l.Event.Channel == "stdout" && string(l.Event.Body.Data()) == "echo: hello\n"
 			})
+			if proto != "websocket" {
+				f.sink.waitFor(t, "stdout opened", func(l record.Line) bool {
+					return l.Type == record.TypeEvent && l.Event.Type == "open" && l.Event.Channel == "stdout" && l.Event.Body == nil
+				})
+			}
 			x := f.sink.waitFor(t, "exchange", exchangeLine("/exec")).Exchange
 			want := map[string]string{"SPDY/3.1": "spdy", "websocket": "websocket"}[proto]
 			if x.Annotation.Upgrade != want || x.Annotation.Subresource != "exec" || x.Response.Status != 101 {

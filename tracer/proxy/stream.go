@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kubewire/kubewire/tracer/classify"
@@ -50,13 +51,23 @@ func (p *Proxy) emitStreamStart(c *capture, h http.Header) {
 
 // event records one event of the stream.
 func (c *capture) event(typ, direction string, frame []byte) {
+	c.eventOn(typ, direction, "", frame)
+}
+
+// eventOn records one event of the stream on a channel of an upgraded
+// connection. An event without bytes (a channel opened or closed) has no
+// body.
+func (c *capture) eventOn(typ, direction, channel string, frame []byte) {
 	now := time.Now()
 	ev := &record.Event{
 		Time:      now,
 		OffsetMs:  record.Ms(now.Sub(c.x.Start)),
 		Type:      typ,
 		Direction: direction,
-		Body:      c.p.body(c.x.Response.Headers.Get("Content-Type"), frame, int64(len(frame)), c.ctx),
+		Channel:   channel,
+	}
+	if len(frame) > 0 || typ == "data" {
+		ev.Body = c.p.body(c.x.Response.Headers.Get("Content-Type"), frame, int64(len(frame)), c.ctx)
 	}
 	c.p.cfg.Sink.Put(record.Line{Type: record.TypeEvent, Seq: c.x.Seq, Event: ev})
 }
@@ -255,22 +266,30 @@ func (c *capture) upgraded(resp *http.Response) {
 	// upgrades, and would hang writing any other 101 (SPDY). Adding the
 	// token sends SPDY through the same relay; SPDY clients look for
 	// "spdy/3.1" in the header and still find it.
+	u := &upgradeConn{rwc: rwc, c: c}
+	u.up, u.down = newDecoders(resp.Header, c.x.Annotation.Subresource, func(direction string, m message) {
+		c.eventOn(m.typ, direction, m.channel, m.data)
+	})
 	if !classify.HeaderHasToken(resp.Header, "Upgrade", "websocket") {
 		resp.Header.Set("Upgrade", resp.Header.Get("Upgrade")+", websocket")
 	}
-	resp.Body = &upgradeConn{rwc: rwc, c: c}
+	resp.Body = u
 }
 
-// upgradeConn is the upstream side of an upgraded connection.
+// upgradeConn is the upstream side of an upgraded connection. What goes
+// each way is decoded into messages and channels as it passes.
 type upgradeConn struct {
-	rwc io.ReadWriteCloser
-	c   *capture
+	rwc      io.ReadWriteCloser
+	c        *capture
+	mu       sync.Mutex // guards the decoders' input against Close
+	closed   bool
+	up, down decoder
 }
 
 func (u *upgradeConn) Read(p []byte) (int, error) {
 	n, err := u.rwc.Read(p)
 	if n > 0 {
-		u.c.event("data", "down", p[:n])
+		u.feed(u.down, p[:n])
 	}
 	return n, err
 }
@@ -278,13 +297,30 @@ func (u *upgradeConn) Read(p []byte) (int, error) {
 func (u *upgradeConn) Write(p []byte) (int, error) {
 	n, err := u.rwc.Write(p)
 	if n > 0 {
-		u.c.event("data", "up", p[:n])
+		u.feed(u.up, p[:n])
 	}
 	return n, err
 }
 
+func (u *upgradeConn) feed(d decoder, p []byte) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.closed {
+		d.feed(p)
+	}
+}
+
+// Close closes the connection and records its end after the last message.
 func (u *upgradeConn) Close() error {
 	err := u.rwc.Close()
+	u.mu.Lock()
+	first := !u.closed
+	u.closed = true
+	u.mu.Unlock()
+	if first {
+		u.up.close()
+		u.down.close()
+	}
 	u.c.end(nil)
 	return err
 }
