@@ -89,6 +89,10 @@ func (r *renderer) pack(segs []string, hang string) []string {
 	if cur != "" {
 		lines = append(lines, cur)
 	}
+	for i, l := range lines {
+		// A padded segment (an event type) may end a line.
+		lines[i] = strings.TrimRight(l, " ")
+	}
 	return lines
 }
 
