@@ -484,7 +484,11 @@ func (r *renderer) journey(x *record.Exchange) []string {
 	}
 	if sg := a.Signals; sg != nil {
 		if sg.FlowSchema != "" || sg.PriorityLevel != "" {
-			row("APF", "flow schema "+orDash(sg.FlowSchema)+", priority level "+orDash(sg.PriorityLevel))
+			text := "flow schema " + orDash(sg.FlowSchema) + ", priority level " + orDash(sg.PriorityLevel)
+			if sg.FlowNote != "" {
+				text += st.Dim.Render(" (UIDs: " + sg.FlowNote + ")")
+			}
+			row("APF", text)
 		}
 		if sg.AuditID != "" {
 			row("audit-id", st.Dim.Render(sg.AuditID))

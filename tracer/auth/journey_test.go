@@ -157,8 +157,14 @@ func TestSignals(t *testing.T) {
 		s.Warnings[1].Text != "spec.containers[0].resources: cpu limit is not set" {
 		t.Errorf("warnings %+v", s.Warnings)
 	}
+	if s.FlowNote != "" {
+		t.Errorf("names resolved, yet a note: %q", s.FlowNote)
+	}
 	if s := Signals(h, nil); s.FlowSchema != "fs-uid" {
 		t.Errorf("without names the UID stays: %+v", s)
+	}
+	if s := Signals(h, stubNames{"fs-uid": "global-default"}); s.PriorityLevel != "pl-uid" || s.FlowNote != "stub does not know it" {
+		t.Errorf("an unresolved UID should say why: %+v", s)
 	}
 	if s := Signals(http.Header{}, nil); s != nil {
 		t.Errorf("no signals: %+v", s)
@@ -167,12 +173,12 @@ func TestSignals(t *testing.T) {
 
 type stubNames map[string]string
 
-func (m stubNames) Names(fs, pl string) (string, string) {
+func (m stubNames) Names(fs, pl string) (string, string, string) {
 	get := func(u string) string {
 		if n := m[u]; n != "" {
 			return n
 		}
 		return u
 	}
-	return get(fs), get(pl)
+	return get(fs), get(pl), "stub does not know it"
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/kubernetes"
@@ -21,8 +22,8 @@ const HeaderAuditID = "Audit-Id"
 // FlowNames resolves API Priority and Fairness UIDs to names.
 type FlowNames interface {
 	// Names returns the flow schema and priority level names, or the UIDs
-	// themselves when they cannot be resolved.
-	Names(flowSchemaUID, priorityLevelUID string) (fs, pl string)
+	// themselves when they cannot be resolved, and then why.
+	Names(flowSchemaUID, priorityLevelUID string) (fs, pl, why string)
 }
 
 // deprecatedUse finds the suggested replacement in the API server's
@@ -35,11 +36,15 @@ var deprecatedUse = regexp.MustCompile(`; use (\S+)`)
 // may be nil) and Warning headers. It returns nil when there are none.
 func Signals(respHeader http.Header, names FlowNames) *record.Signals {
 	s := &record.Signals{AuditID: respHeader.Get(HeaderAuditID)}
-	fs, pl := respHeader.Get(HeaderFlowSchemaUID), respHeader.Get(HeaderPriorityLevelUID)
+	fsUID, plUID := respHeader.Get(HeaderFlowSchemaUID), respHeader.Get(HeaderPriorityLevelUID)
+	fs, pl, why := fsUID, plUID, ""
 	if names != nil && (fs != "" || pl != "") {
-		fs, pl = names.Names(fs, pl)
+		fs, pl, why = names.Names(fs, pl)
 	}
 	s.FlowSchema, s.PriorityLevel = fs, pl
+	if (fsUID != "" && fs == fsUID) || (plUID != "" && pl == plUID) {
+		s.FlowNote = why
+	}
 	if raw := respHeader.Values("Warning"); len(raw) > 0 {
 		ws, _ := utilnet.ParseWarningHeaders(raw)
 		for _, w := range ws {
@@ -66,6 +71,7 @@ type flowNames struct {
 	loaded bool
 	names  map[string]string // UID -> name, both kinds
 	tried  map[string]bool   // unknown UIDs that already caused a refresh
+	why    string            // why the last listing failed, or ""
 }
 
 // NewFlowNames returns FlowNames that lists FlowSchemas and
@@ -77,7 +83,7 @@ func NewFlowNames(cs kubernetes.Interface) FlowNames {
 	return &flowNames{cs: cs, timeout: 5 * time.Second, names: map[string]string{}, tried: map[string]bool{}}
 }
 
-func (f *flowNames) Names(fsUID, plUID string) (string, string) {
+func (f *flowNames) Names(fsUID, plUID string) (string, string, string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.loaded {
@@ -90,7 +96,11 @@ func (f *flowNames) Names(fsUID, plUID string) (string, string) {
 			f.refresh()
 		}
 	}
-	return f.name(fsUID), f.name(plUID)
+	why := f.why
+	if why == "" {
+		why = "not among the flow schemas and priority levels listed"
+	}
+	return f.name(fsUID), f.name(plUID), why
 }
 
 func (f *flowNames) name(uid string) string {
@@ -100,19 +110,34 @@ func (f *flowNames) name(uid string) string {
 	return uid
 }
 
-// refresh lists both kinds; failures leave the cache as it was.
+// refresh lists both kinds; failures leave the cache as it was and say
+// why in f.why.
 func (f *flowNames) refresh() {
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
 	fc := f.cs.FlowcontrolV1()
+	f.why = ""
+	fail := func(what string, err error) {
+		switch {
+		case f.why != "":
+		case apierrors.IsForbidden(err):
+			f.why = "the traced credentials may not list " + what + ", so kubewire cannot name them"
+		default:
+			f.why = "listing " + what + " failed: " + err.Error()
+		}
+	}
 	if list, err := fc.FlowSchemas().List(ctx, metav1.ListOptions{}); err == nil {
 		for _, o := range list.Items {
 			f.names[string(o.UID)] = o.Name
 		}
+	} else {
+		fail("flowschemas", err)
 	}
 	if list, err := fc.PriorityLevelConfigurations().List(ctx, metav1.ListOptions{}); err == nil {
 		for _, o := range list.Items {
 			f.names[string(o.UID)] = o.Name
 		}
+	} else {
+		fail("prioritylevelconfigurations", err)
 	}
 }

@@ -399,6 +399,11 @@ func TestCaptureRecordings(t *testing.T) {
 		if a.Audit == nil || a.Audit.Decision != "forbid" {
 			t.Errorf("audit join %+v, want decision forbid", a.Audit)
 		}
+		// alice may not list flow schemas: they stay UIDs, and the record
+		// says why.
+		if sg := x.Annotation.Signals; sg == nil || !strings.Contains(sg.FlowNote, "may not list flowschemas") {
+			t.Errorf("signals %+v, want a note that alice cannot name the flow schema", sg)
+		}
 	})
 
 	t.Run("discovery", func(t *testing.T) {

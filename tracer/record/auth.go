@@ -185,6 +185,8 @@ type Signals struct {
 	// classification, by name when resolved, else by UID.
 	FlowSchema    string `json:"flowSchema,omitempty"`
 	PriorityLevel string `json:"priorityLevel,omitempty"`
+	// FlowNote says why FlowSchema or PriorityLevel is a UID, not a name.
+	FlowNote string `json:"flowNote,omitempty"`
 	// Warnings are the Warning headers.
 	Warnings []Warning `json:"warnings,omitempty"`
 }

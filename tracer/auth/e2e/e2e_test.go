@@ -670,9 +670,12 @@ func TestFlowNamesNonAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, _ := auth.NewFlowNames(cs).Names(fsUID, "")
+	fs, _, why := auth.NewFlowNames(cs).Names(fsUID, "")
 	if fs != fsUID {
 		t.Errorf("alice resolved %s to %q; she may not list flow schemas", fsUID, fs)
+	}
+	if why != "the traced credentials may not list flowschemas, so kubewire cannot name them" {
+		t.Errorf("why alice's names stay UIDs: %q", why)
 	}
 }
 
