@@ -91,10 +91,12 @@ type channelDecoder struct {
 }
 
 func (d *channelDecoder) name(n int) string {
-	if d.portForward {
+	switch {
+	case n < 0:
+		// Not a channel digit in a base64 variant.
+	case d.portForward:
 		return fmt.Sprintf("%s #%d", [2]string{"data", "error"}[n%2], n/2)
-	}
-	if n >= 0 && n < len(channelNames) {
+	case n < len(channelNames):
 		return channelNames[n]
 	}
 	return fmt.Sprintf("channel %d", n)
