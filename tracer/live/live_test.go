@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -181,6 +182,9 @@ func contains(list []string, want string) bool {
 	return false
 }
 
+// runID tells apart the objects of each run of a test against one lab.
+var runID = strconv.FormatInt(time.Now().UnixNano()%(36*36*36*36), 36)
+
 // Each kubectl command gives the same output through kubewire as without,
 // and the recording holds its calls with the right verbs.
 func TestKubectlPassesThroughUnchanged(t *testing.T) {
@@ -221,8 +225,14 @@ func TestKubectlPassesThroughUnchanged(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// Each side works on its own objects, so both runs do the same.
 			run := func(via string) (string, string, *record.Recording, error) {
-				s := strings.ReplaceAll(strings.ToLower(tc.name), " ", "-") + "-" + via
+				// runID keeps a second run against the same lab (-count,
+				// KUBEWIRE_TEST_LAB) off the objects of the first.
+				s := strings.ReplaceAll(strings.ToLower(tc.name), " ", "-") + "-" + runID + "-" + via
 				s = strings.ReplaceAll(strings.ReplaceAll(s, "--", ""), "server-side-", "ssa-")
+				t.Cleanup(func() {
+					direct(t, "", "delete", "configmap", "cm-"+s, "-n", "demo", "--ignore-not-found")
+					direct(t, "", "delete", "namespace", "demo-"+s, "--ignore-not-found", "--wait=false")
+				})
 				stdin := tc.stdin
 				// Set up what the command needs, directly.
 				switch tc.name {

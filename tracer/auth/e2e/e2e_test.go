@@ -713,6 +713,8 @@ func TestZFinish(t *testing.T) {
 	t.Cleanup(func() {
 		labtest.Kubectl(t, "delete", "namespace", e.ns, "--wait=false")
 		e.audit.Close()
+		// With -count=N the next round sets up afresh.
+		shared, sharedErr, sharedOnce = nil, nil, sync.Once{}
 	})
 	if *recording != "" {
 		writeRecording(t, *recording)
