@@ -263,6 +263,15 @@ func Up(ctx context.Context, c Config) (*Lab, error) {
 		}
 		l.Timings.NodesReady = time.Since(started)
 		fmt.Fprintf(progress, "lab: %d KWOK fake nodes Ready after %s\n", c.Nodes, l.Timings.NodesReady.Round(100*time.Millisecond))
+		// The sample app, Available before Up returns so that what a
+		// learner (or a test) sees first does not change under them.
+		if err := l.apply(ctx, sampleManifest); err != nil {
+			return nil, fmt.Errorf("sample app shop/frontend: %w", err)
+		}
+		if _, err := l.kubectl(ctx, "wait", "--for=condition=Available", "deployment/frontend", "-n", "shop", "--timeout=180s"); err != nil {
+			return nil, fmt.Errorf("sample app shop/frontend not Available: %w", err)
+		}
+		fmt.Fprintf(progress, "lab: sample app shop/frontend (2 pods, a Service) Available after %s\n", time.Since(started).Round(100*time.Millisecond))
 	}
 	// A process that died during start-up (a port taken meanwhile) fails Up.
 	for _, p := range st.Processes {

@@ -30,6 +30,24 @@ func TestNamespaces(t *testing.T) {
 	}
 }
 
+// The sample app is up when the lab is: two Running pods behind a Service
+// whose EndpointSlice lists them.
+func TestSampleApp(t *testing.T) {
+	pods := labtest.MustKubectl(t, "get", "pods", "-n", "shop", "-l", "app=frontend",
+		"-o", "jsonpath={range .items[*]}{.status.phase} {.status.podIP}{\"\\n\"}{end}")
+	if running := regexp.MustCompile(`(?m)^Running 10\.244\.\d+\.\d+$`).FindAllString(pods, -1); len(running) != 2 {
+		t.Fatalf("shop/frontend pods, want 2 Running with an IP:\n%s", pods)
+	}
+	labtest.Eventually(t, time.Minute, func() error {
+		eps := labtest.Kubectl(t, "get", "endpointslices", "-n", "shop", "-l", "kubernetes.io/service-name=frontend",
+			"-o", "jsonpath={.items[*].endpoints[*].addresses[0]}").Stdout
+		if n := len(strings.Fields(eps)); n != 2 {
+			return fmt.Errorf("the frontend Service has %d endpoints (%q), want 2", n, eps)
+		}
+		return nil
+	})
+}
+
 func TestVersionsMatch(t *testing.T) {
 	l := labtest.Lab(t)
 	var v struct {

@@ -52,6 +52,51 @@ subjects:
   name: bob
 `
 
+// sampleManifest is a small app for learners to look at, in its own
+// namespace so that the tests' namespace demo stays empty: a Deployment of
+// two pods (Running on the fake nodes, no container behind them) and a
+// Service in front of them.
+const sampleManifest = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: frontend
+  namespace: shop
+  labels:
+    app: frontend
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: frontend
+  template:
+    metadata:
+      labels:
+        app: frontend
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: frontend
+  namespace: shop
+spec:
+  selector:
+    app: frontend
+  ports:
+  - port: 80
+    targetPort: 80
+`
+
 // kwokManifest configures KWOK's emulation of what a kubelet does beyond
 // status: logs from one file in CRI format, exec running the command on the
 // host (as nobody when the lab runs as root), attach following another
