@@ -50,16 +50,7 @@ func TestStreamsThroughKubewire(t *testing.T) {
 			if err != nil || strings.TrimSpace(out) != "hello through kubewire" {
 				t.Fatalf("exec through kubewire: %q %v %s", out, err, e)
 			}
-			rec := x.finish(t)
-			var got *record.Exchange
-			for _, ex := range rec.Exchanges {
-				if ex.Annotation.Subresource == "exec" && ex.Response != nil && ex.Response.Status == 101 {
-					got = ex
-				}
-			}
-			if got == nil || got.Annotation.Upgrade != proto {
-				t.Fatalf("no upgraded %s exec in the recording: %q", proto, verbs(rec))
-			}
+			got := upgraded(t, x.finish(t), "exec", proto)
 			// The frames are decoded into channels, whichever the protocol.
 			down := map[string]string{}
 			for _, ev := range got.Events {
@@ -123,16 +114,7 @@ func TestStreamsThroughKubewire(t *testing.T) {
 			})
 			cancel()
 			_ = cmd.Wait()
-			rec := x.finish(t)
-			var up *record.Exchange
-			for _, ex := range rec.Exchanges {
-				if ex.Annotation.Subresource == "attach" && ex.Response != nil && ex.Response.Status == 101 {
-					up = ex
-				}
-			}
-			if up == nil || up.Annotation.Upgrade != proto {
-				t.Fatalf("no upgraded %s attach in the recording: %q", proto, verbs(rec))
-			}
+			upgraded(t, x.finish(t), "attach", proto)
 		})
 		t.Run("port-forward/"+proto, func(t *testing.T) {
 			t.Setenv("KUBECTL_PORT_FORWARD_WEBSOCKETS", ws)
@@ -206,6 +188,19 @@ func TestStreamsThroughKubewire(t *testing.T) {
 			return l.Type == record.TypeEvent && strings.Contains(l.Event.Body.Text, "hello from a kwok fake container")
 		})
 	})
+}
+
+// upgraded returns the exchange of rec that upgraded subresource to proto
+// (websocket or spdy).
+func upgraded(t *testing.T, rec *record.Recording, subresource, proto string) *record.Exchange {
+	t.Helper()
+	for _, ex := range rec.Exchanges {
+		if ex.Annotation.Subresource == subresource && ex.Response != nil && ex.Response.Status == 101 && ex.Annotation.Upgrade == proto {
+			return ex
+		}
+	}
+	t.Fatalf("no %s %s upgrade in the recording: %q", proto, subresource, verbs(rec))
+	return nil
 }
 
 // appendLine appends text to a CRI-format log file that KWOK follows.
