@@ -262,14 +262,16 @@ func (c *capture) upgraded(resp *http.Response) {
 	}
 	c.x.Response.Stream = true
 	c.p.emitStreamStart(c, resp.Header)
-	// goproxy relays raw bytes only for responses it takes for WebSocket
-	// upgrades, and would hang writing any other 101 (SPDY). Adding the
-	// token sends SPDY through the same relay; SPDY clients look for
-	// "spdy/3.1" in the header and still find it.
+	// The decoders go by the protocol the server chose, before the header
+	// changes below.
 	u := &upgradeConn{rwc: rwc, c: c}
 	u.up, u.down = newDecoders(resp.Header, c.x.Annotation.Subresource, func(direction string, m message) {
 		c.eventOn(m.typ, direction, m.channel, m.data)
 	})
+	// goproxy relays raw bytes only for responses it takes for WebSocket
+	// upgrades, and would hang writing any other 101 (SPDY). Adding the
+	// token sends SPDY through the same relay; SPDY clients look for
+	// "spdy/3.1" in the header and still find it.
 	if !classify.HeaderHasToken(resp.Header, "Upgrade", "websocket") {
 		resp.Header.Set("Upgrade", resp.Header.Get("Upgrade")+", websocket")
 	}
