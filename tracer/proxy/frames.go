@@ -167,6 +167,11 @@ func (w *webSocket) feed(p []byte) {
 	}
 }
 
+// maxFrame bounds what a WebSocket decoder waits for: Kubernetes sends
+// frames of at most 32 KiB, and a longer one is taken for bytes that are
+// not WebSocket framing.
+const maxFrame = 16 << 20
+
 // next decodes one frame at the start of buf and returns its length, or 0
 // when buf holds only part of one.
 func (w *webSocket) next() (int, error) {
@@ -197,7 +202,7 @@ func (w *webSocket) next() (int, error) {
 		}
 		n, off = binary.BigEndian.Uint64(b[2:10]), 10
 	}
-	if n > 1<<31 {
+	if n > maxFrame {
 		return 0, fmt.Errorf("websocket frame of %d bytes", n)
 	}
 	var key []byte
@@ -220,8 +225,8 @@ func (w *webSocket) next() (int, error) {
 		}
 		start := len(w.msg)
 		w.msg = append(w.msg, payload...)
-		for i := range w.msg[start:] {
-			if key != nil {
+		if key != nil {
+			for i := range payload {
 				w.msg[start+i] ^= key[i%4]
 			}
 		}

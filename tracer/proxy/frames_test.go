@@ -143,6 +143,7 @@ func TestWebSocketNotFramingIsKeptRaw(t *testing.T) {
 		{"masked from the server", false, wsFrame(true, []byte("\x01x"))},
 		{"reserved bits", false, append([]byte{0xc2, 1, 1}, "tail"...)},
 		{"text that reads as an unfinished frame", false, []byte("hello world")},
+		{"a frame longer than any Kubernetes sends", false, []byte{0x82, 127, 0, 0, 1, 0, 0, 0, 0, 0, 'x'}},
 		{"a valid frame, then garbage", false, append(wsFrame(false, []byte("\x01ok")), 0x83, 0x00)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
