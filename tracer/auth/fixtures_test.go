@@ -71,6 +71,12 @@ var fixtureWants = map[string]want{
 	"alice-get-deployment-scale": {stop: "authorization", stages: "PPRnn.",
 		denial: &record.Denial{User: "alice", Verb: "get", Resource: "deployments", Subresource: "scale", APIGroup: "apps", Namespace: "demo"}},
 	"create-in-missing-namespace": {stop: "admission", stages: "PPpR..", admission: "namespace-lifecycle"},
+	// NamespaceLifecycle admits (mutating phase): validation is not reached.
+	"create-in-terminating-namespace": {stop: "admission", stages: "PPpR..", admission: "namespace-lifecycle"},
+	// A webhook's message does not say its phase; most that deny validate.
+	"webhook-denied": {stop: "admission", stages: "PPpRp.", admission: "webhook"},
+	// A read turned away by priority and fairness: authorization never ran.
+	"apf-rejected": {stop: "priority-and-fairness", stages: "PR.nn."},
 }
 
 func TestJourneyCaptured(t *testing.T) {

@@ -173,6 +173,9 @@ type outcome struct {
 	reason   string // one line
 	// validatedFirst: a validating-admission rejection, after validation.
 	validatedFirst bool
+	// phaseUnknown: an admission rejection that may come from either
+	// phase (a webhook's message does not say whether it is mutating).
+	phaseUnknown bool
 	// skipPriority: rejected before priority and fairness (impersonation).
 	skipPriority bool
 	// beforeAdmission: the handler refused the request (bad body or
@@ -233,6 +236,9 @@ func Journey(a *record.Auth, ann record.Annotation, status int, respHeader http.
 			s.Status, s.Detail = record.NotReached, "the handler refused the request before admission"
 		case name == record.StageValidation && o.validatedFirst:
 			s.Status, s.Inferred, s.Detail = record.Passed, true, "objects are validated before validating admission runs"
+		case name == record.StageValidation && o.phaseUnknown:
+			s.Status, s.Inferred, s.Detail = record.Passed, true,
+				"if the webhook is a validating one (most that deny are), the object was validated before it; a mutating webhook denies before validation, and the message does not say which"
 		case i > stopIdx:
 			s.Status = record.NotReached
 		default:
@@ -444,6 +450,7 @@ func classifyOutcome(a *record.Auth, ann record.Annotation, k requestKind, statu
 		a.Admission = r
 		o.stop, o.detail = record.StageAdmission, "rejected by "+admissionDetail(r)
 		o.validatedFirst = validatingPhase(r) && notApplicable(k, record.StageValidation) == ""
+		o.phaseUnknown = r.Kind == "webhook" && notApplicable(k, record.StageValidation) == ""
 		return o
 	}
 	switch {
