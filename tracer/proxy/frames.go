@@ -21,8 +21,8 @@ import (
 // names a channel (the channel.k8s.io subprotocols), SPDY/3.1 streams named
 // by a streamtype header, or SPDY tunnelled in WebSocket messages
 // (port-forward). The relay hands each direction's bytes to a decoder that
-// records one event per message with its channel, and never holds the
-// relay up: what cannot be decoded is recorded as raw data.
+// records one event per message with its channel; what cannot be decoded is
+// recorded as raw data.
 
 // message is one decoded message of an upgraded connection.
 type message struct {
@@ -33,9 +33,9 @@ type message struct {
 
 // decoder decodes one direction of an upgraded connection.
 type decoder interface {
-	// feed takes the next bytes the relay passed on; it never blocks.
+	// feed takes the next bytes the relay passes on.
 	feed(p []byte)
-	// close ends the input and returns once every message is emitted.
+	// close ends the input, recording what is left raw.
 	close()
 }
 
@@ -270,155 +270,82 @@ func (n *spdyNames) get(id spdy.StreamId) string {
 	return fmt.Sprintf("stream %d", id)
 }
 
-// spdyDecoder reads SPDY/3.1 frames from the bytes fed to it. Header blocks
-// are compressed with one zlib context per direction, which spdystream's
-// framer keeps while it reads; it reads in its own goroutine from a queue
-// the relay fills without waiting.
+// spdyDecoder reads SPDY/3.1 frames from the bytes fed to it. Every frame
+// header gives the frame's length, so it waits for whole frames and hands
+// each to spdystream's framer, which keeps the one zlib context per
+// direction that header blocks share. It works in the relay's goroutine:
+// a stream the client opens is named before its bytes go upstream, so the
+// server's answer on it always finds the name.
 type spdyDecoder struct {
-	q    *queue
-	done chan struct{}
-	emit func(message)
+	names  *spdyNames
+	emit   func(message)
+	framer *spdy.Framer
+	frame  bytes.Reader // the whole frame being read
+	buf    []byte       // bytes not yet a whole frame
+	broken bool
 }
 
-// maxQueued bounds the bytes waiting for a decoder; beyond it the decoder
-// stops and the rest of the connection is recorded raw.
-const maxQueued = 8 << 20
-
 func newSPDY(names *spdyNames, emit func(message)) *spdyDecoder {
-	d := &spdyDecoder{q: newQueue(), done: make(chan struct{}), emit: emit}
-	go d.run(names, emit)
+	d := &spdyDecoder{names: names, emit: emit}
+	f, err := spdy.NewFramer(io.Discard, &d.frame)
+	d.framer, d.broken = f, err != nil
 	return d
 }
 
 func (d *spdyDecoder) feed(p []byte) {
-	if !d.q.put(p) {
+	if d.broken {
 		d.emit(message{typ: "data", data: append([]byte(nil), p...)})
-	}
-}
-
-func (d *spdyDecoder) close() {
-	d.q.end()
-	<-d.done
-}
-
-func (d *spdyDecoder) run(names *spdyNames, emit func(message)) {
-	defer close(d.done)
-	f, err := spdy.NewFramer(io.Discard, d.q)
-	if err != nil {
-		d.q.drain(emit)
 		return
 	}
-	for {
-		frame, err := f.ReadFrame()
-		if err != nil {
-			// The end of the connection, or bytes that are not SPDY:
-			// whatever is left is recorded as it is.
-			d.q.drain(emit)
+	d.buf = append(d.buf, p...)
+	for len(d.buf) >= 8 {
+		n := 8 + (int(d.buf[5])<<16 | int(d.buf[6])<<8 | int(d.buf[7]))
+		if len(d.buf) < n {
 			return
 		}
-		d.q.frameDone()
-		switch fr := frame.(type) {
-		case *spdy.SynStreamFrame:
-			name := fr.Headers.Get("streamtype")
-			if name == "" {
-				name = fmt.Sprintf("stream %d", fr.StreamId)
-			}
-			if port := fr.Headers.Get("port"); port != "" {
-				name += " :" + port
-			}
-			names.set(fr.StreamId, name)
-			emit(message{typ: "open", channel: name})
-		case *spdy.DataFrame:
-			name := names.get(fr.StreamId)
-			if len(fr.Data) > 0 {
-				emit(message{typ: "data", channel: name, data: fr.Data})
-			}
-			if fr.Flags&spdy.DataFlagFin != 0 {
-				emit(message{typ: "close", channel: name})
-			}
-		case *spdy.RstStreamFrame:
-			emit(message{typ: "close", channel: names.get(fr.StreamId)})
+		d.frame.Reset(d.buf[:n])
+		fr, err := d.framer.ReadFrame()
+		if err != nil || d.frame.Len() != 0 {
+			// Not SPDY after all: this frame and the rest are kept raw.
+			d.broken = true
+			d.emit(message{typ: "data", data: d.buf})
+			d.buf = nil
+			return
 		}
+		d.handle(fr)
+		d.buf = d.buf[n:]
 	}
 }
 
-// queue is a byte pipe whose writer never waits: put appends, Read blocks
-// until there are bytes or the input ended. Once the reader has failed or
-// fallen maxQueued behind, put refuses bytes (the caller records them
-// raw) and drain hands back what was never decoded.
-type queue struct {
-	mu       sync.Mutex
-	cond     *sync.Cond
-	buf      bytes.Buffer
-	ended    bool
-	overflow bool
-	// read holds what the decoder read of a frame not yet whole, so
-	// that a failure loses nothing.
-	read []byte
-}
-
-func newQueue() *queue {
-	q := &queue{}
-	q.cond = sync.NewCond(&q.mu)
-	return q
-}
-
-func (q *queue) put(p []byte) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.ended {
-		return false
+func (d *spdyDecoder) handle(frame spdy.Frame) {
+	switch fr := frame.(type) {
+	case *spdy.SynStreamFrame:
+		name := fr.Headers.Get("streamtype")
+		if name == "" {
+			name = fmt.Sprintf("stream %d", fr.StreamId)
+		}
+		if port := fr.Headers.Get("port"); port != "" {
+			name += " :" + port
+		}
+		d.names.set(fr.StreamId, name)
+		d.emit(message{typ: "open", channel: name})
+	case *spdy.DataFrame:
+		name := d.names.get(fr.StreamId)
+		if len(fr.Data) > 0 {
+			d.emit(message{typ: "data", channel: name, data: fr.Data})
+		}
+		if fr.Flags&spdy.DataFlagFin != 0 {
+			d.emit(message{typ: "close", channel: name})
+		}
+	case *spdy.RstStreamFrame:
+		d.emit(message{typ: "close", channel: d.names.get(fr.StreamId)})
 	}
-	if q.buf.Len()+len(p) > maxQueued {
-		q.overflow, q.ended = true, true
-		q.cond.Broadcast()
-		return false
-	}
-	q.buf.Write(p)
-	q.cond.Broadcast()
-	return true
 }
 
-func (q *queue) end() {
-	q.mu.Lock()
-	q.ended = true
-	q.cond.Broadcast()
-	q.mu.Unlock()
-}
-
-func (q *queue) Read(p []byte) (int, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for q.buf.Len() == 0 && !q.ended {
-		q.cond.Wait()
-	}
-	if q.overflow {
-		return 0, errors.New("decoder fell behind")
-	}
-	if q.buf.Len() == 0 {
-		return 0, io.EOF
-	}
-	n, err := q.buf.Read(p)
-	q.read = append(q.read, p[:n]...)
-	return n, err
-}
-
-// frameDone says the bytes read so far made whole frames.
-func (q *queue) frameDone() {
-	q.mu.Lock()
-	q.read = q.read[:0]
-	q.mu.Unlock()
-}
-
-// drain stops the queue and emits what is left in it as raw data.
-func (q *queue) drain(emit func(message)) {
-	q.mu.Lock()
-	q.ended = true
-	rest := append(q.read, q.buf.Bytes()...)
-	q.read = nil
-	q.buf.Reset()
-	q.mu.Unlock()
-	if len(rest) > 0 {
-		emit(message{typ: "data", data: rest})
+// close records what was left of a frame, if anything, raw.
+func (d *spdyDecoder) close() {
+	if len(d.buf) > 0 {
+		d.emit(message{typ: "data", data: d.buf})
+		d.buf = nil
 	}
 }

@@ -296,12 +296,11 @@ func (u *upgradeConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Write records what the client sends before it goes upstream: a SPDY
+// stream is then named before the server can answer on it.
 func (u *upgradeConn) Write(p []byte) (int, error) {
-	n, err := u.rwc.Write(p)
-	if n > 0 {
-		u.feed(u.up, p[:n])
-	}
-	return n, err
+	u.feed(u.up, p)
+	return u.rwc.Write(p)
 }
 
 func (u *upgradeConn) feed(d decoder, p []byte) {
