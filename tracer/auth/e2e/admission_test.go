@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -112,12 +110,7 @@ webhooks:
   failurePolicy: Fail
   timeoutSeconds: 10
 `, name, w.srv.URL, ca, e.ns)
-	f := filepath.Join(t.TempDir(), "webhook.yaml")
-	if err := os.WriteFile(f, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	labtest.MustKubectl(t, "apply", "-f", f)
-	t.Cleanup(func() { labtest.Kubectl(t, "delete", "-f", f) })
+	apply(t, cfg)
 	// The configuration takes effect when the API server's informer sees it.
 	labtest.Eventually(t, 30*time.Second, func() error {
 		r := e.do(t, call{cfg: e.admin, method: "POST", path: "/api/v1/namespaces/" + e.ns + "/configmaps?dryRun=All", body: configMap("probe", `,"labels":{"webhook":"deny"}`)})
@@ -212,12 +205,7 @@ subjects:
   kind: User
   name: %[2]s
 `, name, user, e.ns)
-	f := filepath.Join(t.TempDir(), "apf.yaml")
-	if err := os.WriteFile(f, []byte(objs), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	labtest.MustKubectl(t, "apply", "-f", f)
-	t.Cleanup(func() { labtest.Kubectl(t, "delete", "-f", f) })
+	apply(t, objs)
 	as := http.Header{"Impersonate-User": {user}}
 	// The API server classifies by the new FlowSchema once its APF
 	// controller has seen it: the response then names its UID.

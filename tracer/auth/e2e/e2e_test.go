@@ -110,6 +110,18 @@ func setup(t *testing.T) *env {
 	return shared
 }
 
+// apply creates the objects of a YAML manifest in the lab and deletes them
+// when the test ends, with deleteFlags.
+func apply(t *testing.T, manifest string, deleteFlags ...string) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "manifest.yaml")
+	if err := os.WriteFile(f, []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	labtest.MustKubectl(t, "apply", "-f", f)
+	t.Cleanup(func() { labtest.Kubectl(t, append([]string{"delete", "-f", f}, deleteFlags...)...) })
+}
+
 func randHex(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -550,12 +562,7 @@ spec:
       matchLabels:
         kubernetes.io/metadata.name: %[2]s
 `, name, e.ns)
-	f := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(f, []byte(policy), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	labtest.MustKubectl(t, "apply", "-f", f)
-	t.Cleanup(func() { labtest.Kubectl(t, "delete", "-f", f) })
+	apply(t, policy)
 	var r *result
 	// The policy takes effect when the API server's informer sees it.
 	labtest.Eventually(t, 30*time.Second, func() error {
@@ -632,12 +639,7 @@ spec:
     storage: true
     schema: {openAPIV3Schema: {type: object}}
 `, group)
-	f := filepath.Join(t.TempDir(), "crd.yaml")
-	if err := os.WriteFile(f, []byte(crd), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	labtest.MustKubectl(t, "apply", "-f", f)
-	t.Cleanup(func() { labtest.Kubectl(t, "delete", "-f", f, "--wait=false") })
+	apply(t, crd, "--wait=false")
 	path := "/apis/" + group + "/v1beta1/namespaces/" + e.ns + "/widgets"
 	var r *result
 	labtest.Eventually(t, 30*time.Second, func() error {
