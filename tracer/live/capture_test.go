@@ -31,6 +31,7 @@ import (
 
 	"github.com/kubewire/kubewire/tracer/lab/labtest"
 	"github.com/kubewire/kubewire/tracer/record"
+	"github.com/kubewire/kubewire/tracer/record/recordtest"
 )
 
 var captureDir = flag.String("capture-dir", "", "copy each recording of TestCaptureRecordings to `DIR`/<name>.jsonl")
@@ -269,17 +270,17 @@ func wantPassed(t *testing.T, x *record.Exchange) {
 
 // waitEvent waits until the live view has a watch event of type typ whose
 // body holds name.
-func waitEvent(t *testing.T, v *view, typ, name string) {
+func waitEvent(t *testing.T, v *recordtest.Lines, typ, name string) {
 	t.Helper()
-	v.waitFor(t, typ+" event for "+name, time.Minute, func(l record.Line) bool {
+	v.WaitFor(t, typ+" event for "+name, time.Minute, func(l record.Line) bool {
 		return l.Type == record.TypeEvent && l.Event.Type == typ && bytes.Contains(l.Event.Body.Data(), []byte(name))
 	})
 }
 
 // waitWatch waits until the live view shows an open watch on resource.
-func waitWatch(t *testing.T, v *view, resource string, open func(*record.Exchange) bool) {
+func waitWatch(t *testing.T, v *recordtest.Lines, resource string, open func(*record.Exchange) bool) {
 	t.Helper()
-	v.waitFor(t, "open watch on "+resource, time.Minute, func(l record.Line) bool {
+	v.WaitFor(t, "open watch on "+resource, time.Minute, func(l record.Line) bool {
 		x := l.Exchange
 		return l.Type == record.TypeExchange && x.Annotation.Verb == "watch" && x.Annotation.Resource == resource &&
 			x.Response != nil && x.Response.Stream && open(x)
@@ -297,7 +298,7 @@ func eventTypes(x *record.Exchange) []string {
 
 // changeConfigMap creates, updates and deletes a ConfigMap directly (not
 // through kubewire), each step once the watch in v has shown the last.
-func changeConfigMap(t *testing.T, v *view, name string) {
+func changeConfigMap(t *testing.T, v *recordtest.Lines, name string) {
 	t.Helper()
 	mustDirect(t, "", "create", "configmap", name, "-n", "demo", "--from-literal=colour=blue")
 	waitEvent(t, v, "ADDED", name)
@@ -648,7 +649,7 @@ func TestCaptureRecordings(t *testing.T) {
 		}
 		drain(w)
 		waitWatch(t, c.view, "configmaps", func(*record.Exchange) bool { return true })
-		c.view.waitFor(t, "the initial-events-end bookmark", time.Minute, func(l record.Line) bool {
+		c.view.WaitFor(t, "the initial-events-end bookmark", time.Minute, func(l record.Line) bool {
 			return l.Type == record.TypeEvent && l.Event.Type == "BOOKMARK"
 		})
 		changeConfigMap(t, c.view, "watched-pb")

@@ -21,7 +21,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +28,7 @@ import (
 
 	"github.com/kubewire/kubewire/tracer/lab/labtest"
 	"github.com/kubewire/kubewire/tracer/record"
+	"github.com/kubewire/kubewire/tracer/record/recordtest"
 )
 
 func TestMain(m *testing.M) {
@@ -37,48 +37,9 @@ func TestMain(m *testing.M) {
 	labtest.Main(m)
 }
 
-// view collects what the live view is given.
-type view struct {
-	mu    sync.Mutex
-	lines []record.Line
-	added chan struct{}
-}
-
-func newView() *view { return &view{added: make(chan struct{}, 4096)} }
-
-func (v *view) Put(l record.Line) {
-	v.mu.Lock()
-	v.lines = append(v.lines, l)
-	v.mu.Unlock()
-	select {
-	case v.added <- struct{}{}:
-	default:
-	}
-}
-
-func (v *view) waitFor(t *testing.T, what string, d time.Duration, ok func(record.Line) bool) {
-	t.Helper()
-	deadline := time.After(d)
-	for {
-		v.mu.Lock()
-		for _, l := range v.lines {
-			if ok(l) {
-				v.mu.Unlock()
-				return
-			}
-		}
-		v.mu.Unlock()
-		select {
-		case <-v.added:
-		case <-deadline:
-			t.Fatalf("the live view got no %s within %s", what, d)
-		}
-	}
-}
-
 type traced struct {
 	tr     *Trace
-	view   *view
+	view   *recordtest.Lines // what the live view is given
 	record string
 }
 
@@ -92,7 +53,7 @@ func traceAs(t *testing.T, context_ string, showSecrets bool) *traced {
 	t.Helper()
 	l := labtest.Lab(t)
 	dir := t.TempDir()
-	v := newView()
+	v := recordtest.NewLines()
 	rec := filepath.Join(dir, "s.jsonl")
 	tr, err := Start(context.Background(), Options{
 		Kubeconfig: l.Kubeconfig, Context: context_, Record: rec, View: v, Version: "test",
@@ -311,14 +272,14 @@ func TestWatchShowsEachEventAsItArrives(t *testing.T) {
 	defer func() { cancel(); _ = cmd.Wait() }()
 	lines := bufio.NewScanner(stdout)
 	// Wait until the watch is open (kubectl prints the current list first).
-	x.view.waitFor(t, "open watch", time.Minute, func(l record.Line) bool {
+	x.view.WaitFor(t, "open watch", time.Minute, func(l record.Line) bool {
 		return l.Type == record.TypeExchange && l.Exchange.Annotation.Verb == "watch" && l.Exchange.Response != nil && l.Exchange.Response.Stream
 	})
 	name := fmt.Sprintf("watched-%d", time.Now().UnixNano())
 	if _, e, err := direct(t, "", "create", "configmap", name, "-n", "demo"); err != nil {
 		t.Fatalf("create: %v %s", err, e)
 	}
-	x.view.waitFor(t, "ADDED event for "+name, time.Minute, func(l record.Line) bool {
+	x.view.WaitFor(t, "ADDED event for "+name, time.Minute, func(l record.Line) bool {
 		return l.Type == record.TypeEvent && l.Event.Type == "ADDED" && strings.Contains(l.Event.Body.Text, name)
 	})
 	// And kubectl printed it too, before the watch ended.
@@ -392,7 +353,7 @@ func TestSecretsNeverReachTheRecording(t *testing.T) {
 	if !sawRedacted {
 		t.Error("no body was marked redacted")
 	}
-	viewJSON, _ := json.Marshal(x.view.lines)
+	viewJSON, _ := json.Marshal(x.view.Snapshot())
 	if bytes.Contains(viewJSON, []byte(b64)) || bytes.Contains(viewJSON, []byte(canary)) {
 		t.Error("the secret reached the live view")
 	}

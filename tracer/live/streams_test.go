@@ -109,7 +109,7 @@ func TestStreamsThroughKubewire(t *testing.T) {
 			if got == "" {
 				t.Fatal("kubectl attach through kubewire printed nothing in a minute")
 			}
-			x.view.waitFor(t, "the attached line in a recorded frame", 10*time.Second, func(l record.Line) bool {
+			x.view.WaitFor(t, "the attached line in a recorded frame", 10*time.Second, func(l record.Line) bool {
 				return l.Type == record.TypeEvent && l.Event.Direction == "down" && l.Event.Channel == "stdout" && strings.Contains(string(l.Event.Body.Data()), got)
 			})
 			cancel()
@@ -154,14 +154,14 @@ func TestStreamsThroughKubewire(t *testing.T) {
 			if err != nil || got != "ping through kubewire\n" {
 				t.Fatalf("echo through port-forward: %q %v", got, err)
 			}
-			x.view.waitFor(t, "port-forward upgrade", 10*time.Second, func(l record.Line) bool {
+			x.view.WaitFor(t, "port-forward upgrade", 10*time.Second, func(l record.Line) bool {
 				return l.Type == record.TypeExchange && l.Exchange.Annotation.Subresource == "portforward" &&
 					l.Exchange.Response != nil && l.Exchange.Response.Status == 101 && l.Exchange.Annotation.Upgrade == proto
 			})
 			// Over SPDY, or SPDY tunnelled in WebSocket messages, the
 			// bytes each way are on the data stream of port 80.
 			for _, dir := range []string{"up", "down"} {
-				x.view.waitFor(t, dir+" bytes on the data stream of port 80", 10*time.Second, func(l record.Line) bool {
+				x.view.WaitFor(t, dir+" bytes on the data stream of port 80", 10*time.Second, func(l record.Line) bool {
 					return l.Type == record.TypeEvent && l.Event.Direction == dir && l.Event.Channel == "data :80" &&
 						string(l.Event.Body.Data()) == "ping through kubewire\n"
 				})
@@ -184,7 +184,7 @@ func TestStreamsThroughKubewire(t *testing.T) {
 		if err != nil || !strings.Contains(line, "hello from a kwok fake container") {
 			t.Fatalf("logs -f through kubewire: %q %v", line, err)
 		}
-		x.view.waitFor(t, "a log chunk event", 10*time.Second, func(l record.Line) bool {
+		x.view.WaitFor(t, "a log chunk event", 10*time.Second, func(l record.Line) bool {
 			return l.Type == record.TypeEvent && strings.Contains(l.Event.Body.Text, "hello from a kwok fake container")
 		})
 	})

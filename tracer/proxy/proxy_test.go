@@ -31,6 +31,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubewire/kubewire/tracer/record"
+	"github.com/kubewire/kubewire/tracer/record/recordtest"
 )
 
 const kubeconfigToken = "kubeconfig-token-abc"
@@ -41,58 +42,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// collect is a sink that keeps every line.
-type collect struct {
-	mu    sync.Mutex
-	lines []record.Line
-	added chan struct{}
-}
-
-func newCollect() *collect { return &collect{added: make(chan struct{}, 1024)} }
-
-func (c *collect) Put(l record.Line) {
-	c.mu.Lock()
-	c.lines = append(c.lines, l)
-	c.mu.Unlock()
-	c.added <- struct{}{}
-}
-
-func (c *collect) snapshot() []record.Line {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]record.Line(nil), c.lines...)
-}
-
-// waitFor waits until a line matching ok arrives.
-func (c *collect) waitFor(t *testing.T, what string, ok func(record.Line) bool) record.Line {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		for _, l := range c.snapshot() {
-			if ok(l) {
-				return l
-			}
-		}
-		select {
-		case <-c.added:
-		case <-deadline:
-			var got []string
-			for _, l := range c.snapshot() {
-				if l.Type == record.TypeEvent {
-					got = append(got, fmt.Sprintf("%s %s %q %s", l.Event.Direction, l.Event.Type, l.Event.Channel, l.Event.Body.Data()))
-				} else {
-					got = append(got, string(l.Type))
-				}
-			}
-			t.Fatalf("no %s line within 10s; got %d lines:\n%s", what, len(got), strings.Join(got, "\n"))
-		}
-	}
-}
+// waitTime bounds how long a test waits for a line.
+const waitTime = 10 * time.Second
 
 type fixture struct {
 	upstream *httptest.Server
 	proxy    *Proxy
-	sink     *collect
+	sink     *recordtest.Lines
 	client   *http.Client
 	token    string
 }
@@ -124,7 +80,7 @@ func startFor(t *testing.T, up *httptest.Server) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{upstream: up, sink: newCollect(), token: NewSessionToken()}
+	f := &fixture{upstream: up, sink: recordtest.NewLines(), token: NewSessionToken()}
 	f.proxy, err = New(Config{Target: target, CA: ca, Sink: f.sink, SessionToken: f.token, MaxBody: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +151,7 @@ func TestCredentialsOnlyForTheSessionToken(t *testing.T) {
 		if len(auditID) != 36 {
 			t.Errorf("%s: kubewire should set a UUID Audit-Id, got %q", path, auditID)
 		}
-		l := f.sink.waitFor(t, path, exchangeLine(path))
+		l := f.sink.WaitFor(t, path, waitTime, exchangeLine(path))
 		x := l.Exchange
 		if x.Response == nil || x.Response.Status != 200 || x.Response.Body.Text != `{"kind":"PodList","items":[]}` {
 			t.Errorf("%s: recorded response %+v", path, x.Response)
@@ -246,7 +202,7 @@ func TestRefusesOtherHosts(t *testing.T) {
 
 func TestListenLoopbackOnly(t *testing.T) {
 	f := start(t, http.NotFoundHandler())
-	p, err := New(Config{Target: f.proxy.cfg.Target, CA: f.proxy.cfg.CA, Sink: newCollect(), Listen: "0.0.0.0:0"})
+	p, err := New(Config{Target: f.proxy.cfg.Target, CA: f.proxy.cfg.CA, Sink: recordtest.NewLines(), Listen: "0.0.0.0:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +223,7 @@ func TestUpstreamDownGives502Status(t *testing.T) {
 		!strings.Contains(fmt.Sprint(st["message"]), "could not reach the API server") {
 		t.Fatalf("want a 502 Status, got %d %s", resp.StatusCode, body)
 	}
-	x := f.sink.waitFor(t, "failed exchange", exchangeLine("/pods")).Exchange
+	x := f.sink.WaitFor(t, "failed exchange", waitTime, exchangeLine("/pods")).Exchange
 	if x.Response != nil || x.Error == nil || x.Error.Phase != "upstream" || x.Error.Status != 502 {
 		t.Errorf("want exactly an upstream error in the record, got response=%+v error=%+v", x.Response, x.Error)
 	}
@@ -299,20 +255,20 @@ func TestWatchStreamsEventByEvent(t *testing.T) {
 	if err != nil || !strings.Contains(first, `"ADDED"`) {
 		t.Fatalf("first event not relayed before the stream ended: %q %v", first, err)
 	}
-	f.sink.waitFor(t, "exchange start", func(l record.Line) bool {
+	f.sink.WaitFor(t, "exchange start", waitTime, func(l record.Line) bool {
 		return l.Type == record.TypeExchange && l.Exchange.Response != nil && l.Exchange.Response.Stream
 	})
-	f.sink.waitFor(t, "ADDED event", func(l record.Line) bool { return l.Type == record.TypeEvent && l.Event.Type == "ADDED" })
+	f.sink.WaitFor(t, "ADDED event", waitTime, func(l record.Line) bool { return l.Type == record.TypeEvent && l.Event.Type == "ADDED" })
 	close(release)
 	rest, _ := io.ReadAll(br)
 	if !strings.Contains(string(rest), `"MODIFIED"`) {
 		t.Fatalf("second event: %q", rest)
 	}
-	ev := f.sink.waitFor(t, "MODIFIED event", func(l record.Line) bool { return l.Type == record.TypeEvent && l.Event.Type == "MODIFIED" })
+	ev := f.sink.WaitFor(t, "MODIFIED event", waitTime, func(l record.Line) bool { return l.Type == record.TypeEvent && l.Event.Type == "MODIFIED" })
 	if !strings.HasPrefix(ev.Event.Body.Text, `{"type":"MODIFIED"`) {
 		t.Errorf("event body should be the whole event: %q", ev.Event.Body.Text)
 	}
-	f.sink.waitFor(t, "end", func(l record.Line) bool { return l.Type == record.TypeEnd })
+	f.sink.WaitFor(t, "end", waitTime, func(l record.Line) bool { return l.Type == record.TypeEnd })
 }
 
 // upgradeServer answers an upgrade with 101 and then echoes what comes on
@@ -478,18 +434,18 @@ func TestUpgradesRelayBothProtocols(t *testing.T) {
 				t.Fatalf("relay: %q", got)
 			}
 			// Each direction is decoded into messages on named channels.
-			f.sink.waitFor(t, "up event on stdin", func(l record.Line) bool {
+			f.sink.WaitFor(t, "up event on stdin", waitTime, func(l record.Line) bool {
 				return l.Type == record.TypeEvent && l.Event.Direction == "up" && l.Event.Channel == "stdin" && string(l.Event.Body.Data()) == "hello\n"
 			})
-			f.sink.waitFor(t, "down event on stdout", func(l record.Line) bool {
+			f.sink.WaitFor(t, "down event on stdout", waitTime, func(l record.Line) bool {
 				return l.Type == record.TypeEvent && l.Event.Direction == "down" && l.Event.Channel == "stdout" && string(l.Event.Body.Data()) == "echo: hello\n"
 			})
 			if proto != "websocket" {
-				f.sink.waitFor(t, "stdout opened", func(l record.Line) bool {
+				f.sink.WaitFor(t, "stdout opened", waitTime, func(l record.Line) bool {
 					return l.Type == record.TypeEvent && l.Event.Type == "open" && l.Event.Channel == "stdout" && l.Event.Body == nil
 				})
 			}
-			x := f.sink.waitFor(t, "exchange", exchangeLine("/exec")).Exchange
+			x := f.sink.WaitFor(t, "exchange", waitTime, exchangeLine("/exec")).Exchange
 			want := map[string]string{"SPDY/3.1": "spdy", "websocket": "websocket"}[proto]
 			if x.Annotation.Upgrade != want || x.Annotation.Subresource != "exec" || x.Response.Status != 101 {
 				t.Errorf("annotation %+v status %d", x.Annotation, x.Response.Status)
