@@ -3,31 +3,16 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"strings"
-	"sync"
 
 	"go.yaml.in/yaml/v3"
-	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/kubewire/kubewire/tracer/kubeproto"
 	"github.com/kubewire/kubewire/tracer/record"
-)
-
-// protobufMagic starts every protobuf body the API server sends: the
-// runtime.Unknown envelope.
-var protobufMagic = []byte("k8s\x00")
-
-// Media types kubewire recognises.
-const (
-	mediaJSON     = "application/json"
-	mediaYAML     = "application/yaml"
-	mediaProtobuf = "application/vnd.kubernetes.protobuf"
 )
 
 // decoded is a body made readable.
@@ -61,7 +46,7 @@ func decodeBody(b *record.Body) decoded {
 		return decoded{}
 	}
 	mt, _ := mediaType(b.ContentType)
-	if bytes.HasPrefix(data, protobufMagic) || mt == mediaProtobuf {
+	if bytes.HasPrefix(data, kubeproto.Magic) || mt == kubeproto.MediaType {
 		return decodeProtobuf(data, b.Truncated)
 	}
 	if b.Base64 != "" {
@@ -91,28 +76,6 @@ func orUnknown(s string) string {
 	return s
 }
 
-var (
-	schemeOnce sync.Once
-	decodeWith runtime.Decoder
-	kubeScheme *runtime.Scheme
-)
-
-// protobufDecoder decodes with the API machinery's own protobuf serializer
-// over client-go's scheme, plus the meta types (Table, Status, discovery)
-// that scheme leaves out.
-func protobufDecoder() (runtime.Decoder, *runtime.Scheme) {
-	schemeOnce.Do(func() {
-		s := runtime.NewScheme()
-		_ = clientgoscheme.AddToScheme(s)
-		metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
-		_ = metav1.AddMetaToScheme(s)
-		_ = apidiscoveryv2.AddToScheme(s)
-		kubeScheme = s
-		decodeWith = protobuf.NewSerializer(s, s)
-	})
-	return decodeWith, kubeScheme
-}
-
 // decodeProtobuf decodes one enveloped protobuf object to a JSON tree.
 func decodeProtobuf(data []byte, truncated bool) decoded {
 	if truncated {
@@ -132,20 +95,13 @@ func decodeProtobuf(data []byte, truncated bool) decoded {
 // decodeProtoObject decodes an enveloped protobuf object; kinds outside the
 // scheme come back as an error naming their apiVersion and kind.
 func decodeProtoObject(data []byte) (runtime.Object, error) {
-	dec, _ := protobufDecoder()
-	obj, _, err := dec.Decode(data, nil, nil)
-	if err == nil {
-		return obj, nil
+	obj, err := kubeproto.Decode(data)
+	var unk *kubeproto.UnknownKindError
+	if errors.As(err, &unk) {
+		return nil, fmt.Errorf("protobuf object %s, kind %s (%s): not a kind kubewire knows, so not decoded",
+			orCore(unk.APIVersion), unk.Kind, size(int64(unk.Size)))
 	}
-	if !bytes.HasPrefix(data, protobufMagic) {
-		return nil, fmt.Errorf("protobuf body without the k8s envelope: %v", err)
-	}
-	var unk runtime.Unknown
-	if uerr := unk.Unmarshal(data[len(protobufMagic):]); uerr != nil {
-		return nil, fmt.Errorf("protobuf body kubewire cannot read: %v", uerr)
-	}
-	return nil, fmt.Errorf("protobuf object %s, kind %s (%s): not a kind kubewire knows, so not decoded",
-		orCore(unk.APIVersion), unk.Kind, size(int64(len(unk.Raw))))
+	return obj, err
 }
 
 func orCore(apiVersion string) string {
@@ -158,9 +114,8 @@ func orCore(apiVersion string) string {
 // objectTree turns a typed object into a JSON tree with apiVersion and kind
 // set, as the server would have sent it as JSON.
 func objectTree(obj runtime.Object) (*node, error) {
-	_, s := protobufDecoder()
 	if obj.GetObjectKind().GroupVersionKind().Kind == "" {
-		if gvks, _, err := s.ObjectKinds(obj); err == nil && len(gvks) > 0 {
+		if gvks, _, err := kubeproto.Scheme().ObjectKinds(obj); err == nil && len(gvks) > 0 {
 			obj.GetObjectKind().SetGroupVersionKind(gvks[0])
 		}
 	}
@@ -172,28 +127,18 @@ func objectTree(obj runtime.Object) (*node, error) {
 }
 
 // decodeWatchFrame decodes one protobuf watch frame (without its 4-byte
-// length prefix): a metav1.WatchEvent, raw as the API server's stream
-// serializer writes it, or inside the k8s envelope. It returns the event
-// type and the object as a tree.
+// length prefix). It returns the event type and the object as a tree.
 func decodeWatchFrame(data []byte) (string, *node, error) {
-	var ev metav1.WatchEvent
-	payload := data
-	if bytes.HasPrefix(data, protobufMagic) {
-		var unk runtime.Unknown
-		if err := unk.Unmarshal(data[len(protobufMagic):]); err != nil {
-			return "", nil, fmt.Errorf("protobuf watch frame kubewire cannot read: %v", err)
-		}
-		payload = unk.Raw
-	}
-	if err := ev.Unmarshal(payload); err != nil {
-		return "", nil, fmt.Errorf("protobuf watch frame kubewire cannot read: %v", err)
-	}
-	obj, err := decodeProtoObject(ev.Object.Raw)
+	f, err := kubeproto.DecodeFrame(data)
 	if err != nil {
-		return ev.Type, nil, err
+		return "", nil, err
+	}
+	obj, err := decodeProtoObject(f.Object.Raw)
+	if err != nil {
+		return f.Type, nil, err
 	}
 	n, err := objectTree(obj)
-	return ev.Type, n, err
+	return f.Type, n, err
 }
 
 // yamlToTree reads a YAML body (an apply patch, a create from

@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubewire/kubewire/tracer/classify"
+	"github.com/kubewire/kubewire/tracer/kubeproto"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -46,7 +47,7 @@ func writeFixtures(dir string) error {
 	if err != nil {
 		return err
 	}
-	body := append(append([]byte(nil), protobufMagic...), data...)
+	body := append(append([]byte(nil), kubeproto.Magic...), data...)
 
 	u, err := url.Parse(server + path)
 	if err != nil {

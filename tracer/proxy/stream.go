@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kubewire/kubewire/tracer/classify"
+	"github.com/kubewire/kubewire/tracer/kubeproto"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -230,7 +231,7 @@ func (f *lengthFramer) feed(p []byte) []frame {
 		}
 		data := append([]byte(nil), f.buf[4:4+n]...)
 		f.buf = f.buf[4+n:]
-		out = append(out, frame{protobufEventType(data), data})
+		out = append(out, frame{kubeproto.EventType(data), data})
 	}
 	return out
 }
