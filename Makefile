@@ -41,6 +41,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzClassify$$' -fuzztime $(FUZZTIME) ./tracer/classify
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./tracer/record
 	$(GO) test -run '^$$' -fuzz '^FuzzWebSocket$$' -fuzztime $(FUZZTIME) ./tracer/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzBody$$' -fuzztime $(FUZZTIME) ./tracer/redact
 
 clean:
 	rm -rf $(BIN)
