@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -72,12 +73,15 @@ func subprotocols(v string) string {
 }
 
 // BearerSubprotocol returns the bearer token a client sent as a WebSocket
-// subprotocol, or "".
+// subprotocol (base64url-encoded there), or "".
 func BearerSubprotocol(h http.Header) string {
 	for _, v := range h.Values("Sec-Websocket-Protocol") {
 		for _, p := range strings.Split(v, ",") {
-			if tok, ok := strings.CutPrefix(strings.TrimSpace(p), bearerProtocol); ok {
-				return tok
+			if enc, ok := strings.CutPrefix(strings.TrimSpace(p), bearerProtocol); ok && enc != "" {
+				if tok, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(enc, "=")); err == nil {
+					return string(tok)
+				}
+				return enc
 			}
 		}
 	}

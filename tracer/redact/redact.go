@@ -17,7 +17,6 @@ import (
 	"bytes"
 	"fmt"
 	"mime"
-	"regexp"
 	"strings"
 )
 
@@ -60,7 +59,7 @@ func Body(contentType string, data []byte, c Context) ([]byte, bool) {
 	if len(data) == 0 {
 		return data, false
 	}
-	if !c.secrets() && !c.tokens() && !sensitive.Match(data) {
+	if !c.secrets() && !c.tokens() && !mayMatch(data) {
 		// Nothing any rule below looks for: the common case, kept cheap.
 		return data, false
 	}
@@ -84,10 +83,37 @@ func Body(contentType string, data []byte, c Context) ([]byte, bool) {
 	return scrubText(data)
 }
 
-// sensitive matches every body a rule of this package could change: the
-// words of Secret kinds and SecretName, and the starts of JWTs, keys and
-// written-out credentials.
-var sensitive = regexp.MustCompile(`(?i)secret|token|pass[-_. ]?w|passph|pwd|api[-_. ]?key|private|key[-_. ]?data|credential|authorization|eyJ|LS0tLS1CRUdJTi`)
+// needles are what every rule of this package looks for, in the form
+// mayMatch searches: lowercase, without the separators SecretName ignores.
+// Secret kinds, TokenRequest and TokenReview say "secret" or "token"; the
+// rest are SecretName's words and the starts of JWTs ("eyJ"), keys in PEM
+// ("PRIVATE KEY") or base64 PEM, and written-out Authorization headers.
+var needles = [][]byte{
+	[]byte("secret"), []byte("token"), []byte("password"), []byte("passwd"), []byte("passphrase"),
+	[]byte("pwd"), []byte("apikey"), []byte("privatekey"), []byte("keydata"), []byte("credential"),
+	[]byte("bearer"), []byte("accesskey"), []byte("authorization"), []byte("eyj"), []byte("ls0tls1crudjti"),
+}
+
+// mayMatch reports whether any rule could change data: a fast scan that
+// spares the common body a parse.
+func mayMatch(data []byte) bool {
+	norm := make([]byte, 0, len(data))
+	for _, b := range data {
+		switch {
+		case b >= 'A' && b <= 'Z':
+			norm = append(norm, b+'a'-'A')
+		case b == '-' || b == '_' || b == '.' || b == ' ':
+		default:
+			norm = append(norm, b)
+		}
+	}
+	for _, n := range needles {
+		if bytes.Contains(norm, n) {
+			return true
+		}
+	}
+	return false
+}
 
 func looksJSON(data []byte) bool {
 	t := bytes.TrimSpace(data)

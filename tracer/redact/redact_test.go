@@ -336,8 +336,9 @@ func TestHeaders(t *testing.T) {
 	if again := Headers(got); again.Get("Authorization") != got.Get("Authorization") || again.Get("Sec-Websocket-Protocol") != got.Get("Sec-Websocket-Protocol") {
 		t.Error("redacting headers twice changed them")
 	}
-	if tok := BearerSubprotocol(h); tok != canary {
-		t.Errorf("BearerSubprotocol = %q", tok)
+	enc := base64.RawURLEncoding.EncodeToString([]byte(canary))
+	if tok := BearerSubprotocol(http.Header{"Sec-Websocket-Protocol": {"v5.channel.k8s.io,base64url.bearer.authorization.k8s.io." + enc}}); tok != canary {
+		t.Errorf("BearerSubprotocol = %q, want the decoded token", tok)
 	}
 }
 
