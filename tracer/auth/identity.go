@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/kubewire/kubewire/tracer/record"
+	"github.com/kubewire/kubewire/tracer/redact"
 )
 
 // Methods of authentication.
@@ -131,6 +132,17 @@ func Identify(clientHeader http.Header, clientOwnsAuth bool, kubeconfig *record.
 	switch {
 	case clientOwnsAuth:
 		a = &record.Auth{Origin: OriginClient}
+		if tok := redact.BearerSubprotocol(clientHeader); clientHeader.Get("Authorization") == "" && tok != "" {
+			// A WebSocket client that cannot set headers (a browser)
+			// offers its token as a subprotocol, where the API server
+			// looks for it.
+			describeToken(a, tok)
+			if a.Credential == nil {
+				a.Credential = &record.Credential{}
+			}
+			a.Credential.Note = strings.TrimPrefix(a.Credential.Note+"; sent as the WebSocket subprotocol base64url.bearer.authorization.k8s.io", "; ")
+			break
+		}
 		describeAuthorization(a, clientHeader.Get("Authorization"))
 	case kubeconfig != nil:
 		a = cloneIdentity(kubeconfig)

@@ -195,6 +195,15 @@ func TestIdentify(t *testing.T) {
 			t.Errorf("got %+v", a)
 		}
 	})
+	t.Run("client service account token as a WebSocket subprotocol", func(t *testing.T) {
+		tok := testJWT(t, map[string]any{"iss": "i", "sub": "system:serviceaccount:demo:web"})
+		h := http.Header{"Sec-Websocket-Protocol": {"v5.channel.k8s.io, base64url.bearer.authorization.k8s.io." + base64.RawURLEncoding.EncodeToString([]byte(tok))}}
+		a := Identify(h, true, kc)
+		if a.Method != MethodServiceAccount || a.User != "system:serviceaccount:demo:web" || a.Credential == nil || !strings.Contains(a.Credential.Note, "subprotocol") {
+			t.Errorf("got %+v %+v", a, a.Credential)
+		}
+		assertNoSecret(t, a, tok)
+	})
 	t.Run("client basic", func(t *testing.T) {
 		a := Identify(http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("dave:s3cret"))}}, true, kc)
 		if a.Method != MethodBasic || a.User != "dave" {
