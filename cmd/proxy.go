@@ -43,10 +43,11 @@ as itself, so direct access with credentials can be taught.`,
 }
 
 func (o *proxyOptions) run(c *cobra.Command, s Streams) error {
-	opts, closeView, err := o.options(c, s.Out, s.ErrOut)
-	if err != nil {
-		return err
+	out := s.Out
+	if o.outputFile == "-" {
+		o.outputFile = "" // -o json to stdout: proxy runs no command that shares it
 	}
+	opts, closeView := o.options(out, s.ErrOut)
 	opts.Listen = o.listen
 	tr, err := live.Start(c.Context(), opts, "proxy", nil)
 	if err != nil {
@@ -63,8 +64,8 @@ func (o *proxyOptions) run(c *cobra.Command, s Streams) error {
 	if tr.PathDir != "" {
 		fmt.Fprintf(s.ErrOut, "  the lab's kubectl:\n    export PATH=%s:$PATH\n", tr.PathDir)
 	}
-	if opts.Record != "" {
-		fmt.Fprintf(s.ErrOut, "  recording to %s\n", opts.Record)
+	for _, r := range opts.Recordings {
+		fmt.Fprintf(s.ErrOut, "  recording (%s)\n", r.Flag)
 	}
 	fmt.Fprintln(s.ErrOut, "\nCtrl-C stops the proxy.")
 	<-c.Context().Done()

@@ -122,6 +122,7 @@ func (o *replayOptions) run(s Streams) error {
 	if o.output != "" {
 		rec, err := record.ReadAll(in, name)
 		if rec != nil {
+			o.warnSecrets(s, name, rec.Header)
 			if werr := render.WriteMachine(s.Out, rec.Exchanges, o.output); werr != nil {
 				return werr
 			}
@@ -133,9 +134,21 @@ func (o *replayOptions) run(s Streams) error {
 	if err != nil {
 		return err
 	}
+	o.warnSecrets(s, name, rd.Header())
 	err = render.Replay(s.Out, rd, o.options(s.Out))
 	o.warn(s, rd.Warnings())
 	return err
+}
+
+// warnSecrets says so before a recording made with --show-secrets or
+// --record-stdin is shown.
+func (o *replayOptions) warnSecrets(s Streams, name string, h record.Header) {
+	if h.Secrets == record.SecretsShown {
+		fmt.Fprintf(s.ErrOut, "kubewire: WARNING: %s was recorded with --show-secrets: tokens, keys and Secret data in it are in clear\n", name)
+	}
+	if h.Stdin == record.StdinRecorded {
+		fmt.Fprintf(s.ErrOut, "kubewire: %s was recorded with --record-stdin: what was typed into exec and attach is in it\n", name)
+	}
 }
 
 func (o *replayOptions) warn(s Streams, warnings []string) {

@@ -114,7 +114,10 @@ admission) and prints it.`,
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError("%v; see '%s -h'", err, c.CommandPath())
+		// pflag quotes the whole argument of a shorthand it does not know
+		// ("in -tSECRET"): name the flag, not its value.
+		msg, _, _ := strings.Cut(err.Error(), " in -")
+		return usageError("%s; see '%s -h'", msg, c.CommandPath())
 	})
 	root.AddCommand(
 		newRunCmd(s),

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubewire/kubewire/tracer/live"
+	"github.com/kubewire/kubewire/tracer/redact"
 )
 
 type runOptions struct {
@@ -27,7 +28,7 @@ local control plane, built on first use) and puts the lab's kubectl first on
 PATH.`,
 		Example: `  kubewire run -- kubectl get pods -A
   kubewire run --record s.jsonl -v -- kubectl auth can-i list pods
-  kubewire run -o json -- kubectl get ns -w 2>trace.jsonl`,
+  kubewire run -o json --output-file trace.jsonl -- kubectl get ns -w`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			o.command = args
@@ -46,16 +47,17 @@ func (o *runOptions) validate(c *cobra.Command) error {
 		return usageError("run needs a command after --, e.g. 'kubewire run -- kubectl get pods'")
 	}
 	if c.ArgsLenAtDash() != 0 {
-		return usageError("put the command after --, e.g. 'kubewire run -- %s'", strings.Join(o.command, " "))
+		return usageError("put the command after --, e.g. 'kubewire run -- %s'", strings.Join(redact.Command(o.command), " "))
+	}
+	if o.output == "json" && (o.outputFile == "" || o.outputFile == "-") {
+		return usageError("-o json needs --output-file FILE with run: the command's own stdout and stderr would mix into the recording; e.g. 'kubewire run -o json --output-file trace.jsonl -- %s'",
+			strings.Join(redact.Command(o.command), " "))
 	}
 	return o.traceFlags.validate(c)
 }
 
 func (o *runOptions) run(c *cobra.Command, s Streams) error {
-	opts, closeView, err := o.options(c, s.ErrOut, s.ErrOut)
-	if err != nil {
-		return err
-	}
+	opts, closeView := o.options(s.ErrOut, s.ErrOut)
 	code, err := live.Run(c.Context(), opts, o.command, s.In, s.Out, s.ErrOut)
 	if cerr := closeView(); err == nil {
 		err = cerr

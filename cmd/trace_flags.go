@@ -11,7 +11,6 @@ import (
 
 	"github.com/kubewire/kubewire/render"
 	"github.com/kubewire/kubewire/tracer/live"
-	"github.com/kubewire/kubewire/tracer/record"
 )
 
 // traceFlags are the flags run and proxy share.
@@ -20,9 +19,11 @@ type traceFlags struct {
 	context    string
 	record     string
 	output     string
+	outputFile string
 	levelFlags
 	level       render.Level
 	showSecrets bool
+	recordStdin bool
 	maxBody     int
 	auditLog    string
 }
@@ -31,9 +32,11 @@ func (f *traceFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: KUBECONFIG, then ~/.kube/config)")
 	fs.StringVar(&f.context, "context", "", "kubeconfig context to trace (default: the current context)")
 	fs.StringVar(&f.record, "record", "", "write a recording (JSON Lines) to this file")
-	fs.StringVarP(&f.output, "output", "o", "", "live view format: empty for text, json for JSON Lines (itself a recording)")
+	fs.StringVarP(&f.output, "output", "o", "", "live view format: empty for text, json for JSON Lines (itself a recording, written to --output-file)")
+	fs.StringVar(&f.outputFile, "output-file", "", "the file -o json writes to (run needs one: the command's own output shares the terminal)")
 	f.levelFlags.add(fs)
-	fs.BoolVar(&f.showSecrets, "show-secrets", false, "DANGER: record and show tokens, keys and Secret data unredacted")
+	fs.BoolVar(&f.showSecrets, "show-secrets", false, "DANGER: record and show tokens, keys, Secret data and command-line secrets unredacted")
+	fs.BoolVar(&f.recordStdin, "record-stdin", false, "record what is typed into exec and attach (by default only its size, since it may be a password)")
 	fs.IntVar(&f.maxBody, "max-body", 4<<20, "bytes of each body to store (-1: all)")
 	fs.StringVar(&f.auditLog, "audit-log", os.Getenv("KUBEWIRE_AUDIT_LOG"), "the API server's audit log, to join each call with its audit event (default $KUBEWIRE_AUDIT_LOG)")
 }
@@ -48,6 +51,12 @@ func (f *traceFlags) validate(c *cobra.Command) error {
 	default:
 		return usageError("unknown --output %q; want json or nothing", f.output)
 	}
+	if f.outputFile != "" && f.output != "json" {
+		return usageError("--output-file is where -o json writes; add -o json (or use --record %s to keep the live view)", f.outputFile)
+	}
+	if f.outputFile != "" && f.outputFile == f.record {
+		return usageError("--record and --output-file both name %s; give them different files", f.record)
+	}
 	if f.maxBody < -1 {
 		return usageError("--max-body %d: want -1 (all) or a number of bytes", f.maxBody)
 	}
@@ -55,36 +64,42 @@ func (f *traceFlags) validate(c *cobra.Command) error {
 }
 
 // options turns the flags into the tracer's options, with the live view
-// writing to w.
-func (f *traceFlags) options(c *cobra.Command, w io.Writer, errOut io.Writer) (live.Options, func() error, error) {
+// writing to w (-o json without --output-file too).
+func (f *traceFlags) options(w io.Writer, errOut io.Writer) (live.Options, func() error) {
 	o := live.Options{
 		Kubeconfig:  f.kubeconfig,
 		Context:     f.context,
-		Record:      f.record,
 		ShowSecrets: f.showSecrets,
+		RecordStdin: f.recordStdin,
 		MaxBody:     f.maxBody,
 		Version:     Version(),
 		ErrOut:      errOut,
 		NoCluster:   labCluster(errOut),
 		AuditLog:    f.auditLog,
 	}
+	if f.record != "" {
+		o.Recordings = append(o.Recordings, live.Recording{Flag: "--record " + f.record, Path: f.record})
+	}
 	if f.showSecrets {
-		fmt.Fprintln(errOut, "kubewire: WARNING: --show-secrets: tokens, keys and Secret data will be shown and recorded in clear")
+		fmt.Fprintln(errOut, "kubewire: WARNING: --show-secrets: tokens, keys, Secret data and command-line secrets will be shown and recorded in clear")
 	}
-	var closeView func() error
-	if f.output == "json" {
-		jw, err := record.NewWriter(w, record.Header{Kubewire: Version(), Source: record.Source{Mode: "live"}})
-		if err != nil {
-			return o, nil, err
-		}
-		o.View, closeView = jw, jw.Close
-	} else {
-		ro := render.OptionsFor(w)
-		ro.Detail, ro.ShowOwn = f.level, f.showOwn
-		lv := render.NewLive(w, ro)
-		o.View, closeView = lv, lv.Close
+	if f.recordStdin {
+		fmt.Fprintln(errOut, "kubewire: --record-stdin: what is typed into exec and attach will be recorded, passwords too")
 	}
-	return o, closeView, nil
+	switch {
+	case f.output == "json" && f.outputFile != "":
+		o.Recordings = append(o.Recordings, live.Recording{Flag: "--output-file " + f.outputFile, Path: f.outputFile})
+		return o, func() error { return nil }
+	case f.output == "json":
+		// The machine stream is a recording written as it happens.
+		o.Recordings = append(o.Recordings, live.Recording{Flag: "-o json", W: w})
+		return o, func() error { return nil }
+	}
+	ro := render.OptionsFor(w)
+	ro.Detail, ro.ShowOwn = f.level, f.showOwn
+	lv := render.NewLive(w, ro)
+	o.View = lv
+	return o, lv.Close
 }
 
 // labCluster is called when no kubeconfig exists: it brings up the lab.

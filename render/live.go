@@ -292,6 +292,9 @@ func (r *renderer) chunk(head []string, ev *record.Event) []string {
 	if ev.Body != nil {
 		head = append(head, st.Dim.Render(size(ev.Body.Bytes)))
 	}
+	if ev.Body != nil && ev.Body.Omitted {
+		head = append(head, st.Dim.Render("not recorded (may be a password; --record-stdin records it)"))
+	}
 	lines := r.pack(head, bodyIndent)
 	if ev.Body == nil {
 		return lines

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -20,20 +19,25 @@ import (
 
 	"github.com/kubewire/kubewire/tracer/proxy"
 	"github.com/kubewire/kubewire/tracer/record"
+	"github.com/kubewire/kubewire/tracer/redact"
 )
 
 // Options configure a live trace.
 type Options struct {
 	// Kubeconfig and Context choose the cluster, as with kubectl.
 	Kubeconfig, Context string
-	// Record is the recording file to write; "" for none.
-	Record string
+	// Recordings are the recordings to write (--record, -o json): each
+	// gets a header saying how the trace was made, then every line.
+	Recordings []Recording
 	// View receives every line for the live view.
 	View record.Sink
 	// Listen is the proxy's loopback address (proxy mode).
 	Listen string
 	// ShowSecrets turns redaction off.
 	ShowSecrets bool
+	// RecordStdin records what is typed into exec and attach; by default
+	// only its size is.
+	RecordStdin bool
 	// MaxBody caps stored bodies.
 	MaxBody int
 	// CADir holds kubewire's CA; "" for the default.
@@ -46,8 +50,17 @@ type Options struct {
 	// AuditLog is the API server's audit log, when readable: each call is
 	// then joined with the server's own audit event.
 	AuditLog string
-	// ErrOut receives kubewire's own messages.
+	// ErrOut receives kubewire's own messages, and the proxy's problems.
 	ErrOut io.Writer
+}
+
+// Recording is one recording a trace writes.
+type Recording struct {
+	// Flag names it in messages: "--record trace.jsonl".
+	Flag string
+	// Path is the file to create; W is used instead when it is set.
+	Path string
+	W    io.Writer
 }
 
 // Cluster is a cluster provided when no kubeconfig exists.
@@ -69,8 +82,9 @@ type Trace struct {
 	// PathDir is put first on a child's PATH (the lab's kubectl).
 	PathDir string
 
-	recorder *record.Writer
-	file     *os.File
+	recorders []*record.Writer
+	files     []*os.File
+	problems  *proxy.Problems
 }
 
 // Start loads the kubeconfig, starts the proxy and writes the session.
@@ -106,16 +120,21 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 	tr := &Trace{Target: target, CA: ca, PathDir: pathDir}
 
 	var sinks record.Sinks
-	if o.Record != "" {
-		if err := tr.openRecording(o, mode, command); err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, tr.recorder)
+	if err := tr.openRecordings(o, mode, command); err != nil {
+		return nil, err
+	}
+	for _, w := range tr.recorders {
+		sinks = append(sinks, w)
 	}
 	if o.View != nil {
 		sinks = append(sinks, o.View)
 	}
 	token := proxy.NewSessionToken()
+	errOut := o.ErrOut
+	if errOut == nil {
+		errOut = io.Discard
+	}
+	tr.problems = proxy.NewProblems(errOut)
 	p, err := proxy.New(proxy.Config{
 		Target:       target,
 		CA:           ca,
@@ -124,21 +143,22 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 		SessionToken: token,
 		MaxBody:      o.MaxBody,
 		ShowSecrets:  o.ShowSecrets,
-		ErrorLog:     log.New(io.Discard, "", 0),
+		RecordStdin:  o.RecordStdin,
+		Diagnostics:  tr.problems,
 	})
 	if err != nil {
-		_ = tr.closeRecording()
+		_ = tr.closeRecordings()
 		return nil, err
 	}
 	a, err := NewAnnotator(target, p.OwnConfig(), o.AuditLog, sinks)
 	if err != nil {
-		_ = tr.closeRecording()
+		_ = tr.closeRecordings()
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	p.SetAnnotator(a)
 	a.Warm()
 	if err := p.Start(); err != nil {
-		_ = tr.closeRecording()
+		_ = tr.closeRecordings()
 		return nil, err
 	}
 	tr.Proxy = p
@@ -155,35 +175,58 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 	return tr, nil
 }
 
-func (tr *Trace) openRecording(o Options, mode string, command []string) error {
-	f, err := os.OpenFile(o.Record, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("--record: %w", err)
-	}
+// openRecordings creates the recordings, each with a header that says
+// when, how and what was traced. The command line is redacted unless
+// secrets are shown.
+func (tr *Trace) openRecordings(o Options, mode string, command []string) error {
 	host, _ := os.Hostname()
-	w, err := record.NewWriter(f, record.Header{
+	h := record.Header{
 		Kubewire: o.Version,
 		Recorded: time.Now().UTC(),
-		Source: record.Source{Mode: mode, Command: command, Context: tr.Target.Context,
+		Source: record.Source{Mode: mode, Command: redact.Command(command), Context: tr.Target.Context,
 			Server: tr.Target.Server.String(), Host: host},
-	})
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("--record %s: %w", o.Record, err)
+		Secrets: record.SecretsRedacted,
+		Stdin:   record.StdinOmitted,
 	}
-	tr.file, tr.recorder = f, w
+	if o.ShowSecrets {
+		h.Source.Command, h.Secrets = command, record.SecretsShown
+	}
+	if o.RecordStdin {
+		h.Stdin = record.StdinRecorded
+	}
+	for _, r := range o.Recordings {
+		w := r.W
+		if w == nil {
+			f, err := os.OpenFile(r.Path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+			if err != nil {
+				_ = tr.closeRecordings()
+				return fmt.Errorf("%s: %w", r.Flag, err)
+			}
+			tr.files, w = append(tr.files, f), f
+		}
+		rw, err := record.NewWriter(w, h)
+		if err != nil {
+			_ = tr.closeRecordings()
+			return fmt.Errorf("%s: %w", r.Flag, err)
+		}
+		tr.recorders = append(tr.recorders, rw)
+	}
 	return nil
 }
 
-func (tr *Trace) closeRecording() error {
-	if tr.recorder == nil {
-		return nil
+func (tr *Trace) closeRecordings() error {
+	var err error
+	for _, w := range tr.recorders {
+		if werr := w.Close(); err == nil {
+			err = werr
+		}
 	}
-	err := tr.recorder.Close()
-	if cerr := tr.file.Close(); err == nil {
-		err = cerr
+	for _, f := range tr.files {
+		if ferr := f.Close(); err == nil {
+			err = ferr
+		}
 	}
-	tr.recorder = nil
+	tr.recorders, tr.files = nil, nil
 	return err
 }
 
@@ -194,8 +237,11 @@ func (tr *Trace) Close() error {
 	if tr.Proxy != nil {
 		err = tr.Proxy.Close()
 	}
-	if rerr := tr.closeRecording(); rerr != nil {
+	if rerr := tr.closeRecordings(); rerr != nil {
 		err = fmt.Errorf("recording: %w", rerr)
+	}
+	if tr.problems != nil {
+		_ = tr.problems.Close()
 	}
 	if tr.Session != nil {
 		_ = tr.Session.Close()
@@ -239,6 +285,7 @@ func Run(ctx context.Context, o Options, command []string, stdin io.Reader, stdo
 		_ = tr.Close()
 		return 127, err
 	}
+
 	cmd := exec.Command(path, command[1:]...)
 	cmd.Args[0] = command[0]
 	cmd.Env = env

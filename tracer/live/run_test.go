@@ -23,7 +23,7 @@ import (
 func TestRunExitCodesAndSignals(t *testing.T) {
 	l := labtest.Lab(t)
 	opts := func(rec string, v record.Sink) Options {
-		return Options{Kubeconfig: l.Kubeconfig, Record: rec, View: v, Version: "test",
+		return Options{Kubeconfig: l.Kubeconfig, Recordings: []Recording{{Flag: "--record", Path: rec}}, View: v, Version: "test",
 			CADir: filepath.Join(t.TempDir(), "ca"), AuditLog: l.AuditLog}
 	}
 	t.Run("exit code", func(t *testing.T) {
@@ -63,19 +63,19 @@ func TestRunExitCodesAndSignals(t *testing.T) {
 			rec := filepath.Join(t.TempDir(), "s.jsonl")
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, "run", "--kubeconfig", l.Kubeconfig, "--record", rec, "-o", "json", "--", l.Kubectl, "get", "namespaces", "-w")
+			cmd := exec.CommandContext(ctx, bin, "run", "--kubeconfig", l.Kubeconfig, "--record", rec, "--", l.Kubectl, "get", "namespaces", "-w")
 			cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			stderr, _ := cmd.StderrPipe()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			// -o json puts the live lines on stderr: wait for the watch.
+			// The live view is on stderr: wait for the watch.
 			sc := bufio.NewScanner(stderr)
 			sc.Buffer(make([]byte, 1<<20), 16<<20)
 			open := false
 			for sc.Scan() {
-				if strings.Contains(sc.Text(), `"type":"exchange"`) && strings.Contains(sc.Text(), `"verb":"watch"`) {
+				if strings.Contains(sc.Text(), "GET→watch") {
 					open = true
 					break
 				}

@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/elazarl/goproxy"
@@ -40,6 +42,36 @@ type capture struct {
 	// release ends the upstream request's context once the exchange is
 	// recorded.
 	release func()
+	// upstream is the API server's response body, closed by abort.
+	upstream io.Closer
+	// aborted is set when kubewire itself cut the exchange short.
+	aborted atomic.Bool
+}
+
+// errStopped ends the exchanges kubewire cut short at shutdown.
+var errStopped = errors.New("kubewire stopped before this exchange ended")
+
+// abort cuts the exchange short: its upstream body is closed, so the relay
+// ends it the ordinary way, recorded with errStopped.
+func (c *capture) abort() {
+	c.aborted.Store(true)
+	if c.upstream != nil {
+		_ = c.upstream.Close()
+	}
+}
+
+// path is the request's path, for messages.
+func (c *capture) path() string {
+	if u, err := url.Parse(c.x.Request.URL); err == nil {
+		return u.Path
+	}
+	return c.x.Request.URL
+}
+
+// done unregisters the exchange once it is recorded.
+func (c *capture) done() {
+	c.p.open.Delete(c.x.Seq)
+	c.p.inflight.Done()
 }
 
 func (p *Proxy) exchange(req *http.Request) *http.Response {
@@ -47,6 +79,7 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 	start := time.Now()
 	x := &record.Exchange{Seq: p.seq.Add(1), Start: start}
 	c := &capture{p: p, x: x, finished: make(chan struct{})}
+	p.open.Store(x.Seq, c)
 
 	clientHeader := req.Header.Clone()
 	up := *p.cfg.Target.Server
@@ -55,7 +88,7 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 	c.ctx = redact.Context{Resource: x.Annotation.Resource, Subresource: x.Annotation.Subresource}
 	x.Request = record.Request{
 		Method:  req.Method,
-		URL:     req.URL.String(),
+		URL:     p.url(req.URL.String()),
 		Proto:   req.Proto,
 		Headers: p.headers(clientHeader),
 	}
@@ -72,7 +105,7 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 		}
 	}
 	if len(body) > 0 || req.ContentLength > 0 {
-		x.Request.Body = p.body(req.Header.Get("Content-Type"), body, int64(len(body)), c.ctx)
+		x.Request.Body, _ = p.body(req.Header.Get("Content-Type"), body, int64(len(body)), c.ctx)
 	}
 
 	// The upstream request ends with the client's, or when the proxy closes.
@@ -113,6 +146,7 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 		return c.fail(req, "upstream", http.StatusBadGateway, fmt.Errorf("kubewire could not reach the API server at %s: %w", p.cfg.Target.Server.Host, err))
 	}
 	x.Timings.FirstByteMs = record.Ms(time.Since(start))
+	c.upstream = resp.Body
 	x.Response = &record.Response{Status: resp.StatusCode, Proto: resp.Proto, Headers: p.headers(resp.Header)}
 	if x.Request.Upstream != nil {
 		// The request's own Proto says HTTP/1.1 whatever the transport
@@ -186,7 +220,7 @@ func isStream(x *record.Exchange, resp *http.Response) bool {
 // fail records an exchange that got no response from the API server and
 // answers the client with a Status explaining why.
 func (c *capture) fail(req *http.Request, phase string, status int, err error) *http.Response {
-	c.x.Error = &record.Error{Message: err.Error(), Phase: phase, Status: status}
+	c.x.Error = &record.Error{Message: redact.String(err.Error()), Phase: phase, Status: status}
 	c.finish(nil, nil)
 	code := status
 	if code == 499 {
@@ -207,23 +241,44 @@ func (c *capture) fail(req *http.Request, phase string, status int, err error) *
 	}
 }
 
-// buffered relays an ordinary response and records it when its body ends.
+// buffered relays an ordinary response and records it when its body ends:
+// read to its end, broken upstream, or closed by the client before the end
+// (recorded as truncated, with the client's part in it).
 func (c *capture) buffered(resp *http.Response) {
 	ct := resp.Header.Get("Content-Type")
 	h := resp.Header
-	resp.Body = &teeBody{rc: resp.Body, done: func(data []byte, total int64, err error) {
-		c.x.Response.Body = c.p.body(ct, data, total, c.ctx)
-		if err != nil {
-			c.x.StreamError = &record.Error{Message: err.Error(), Phase: "upstream"}
+	length := resp.ContentLength
+	if resp.Request != nil && resp.Request.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
+		length = 0 // no body, whatever the headers say
+	}
+	resp.Body = &teeBody{rc: resp.Body, done: func(data []byte, total int64, err error, closed bool) {
+		// Closed before its end, unless all it announced was read.
+		abandoned := closed && (length < 0 || total < length)
+		var stored []byte
+		c.x.Response.Body, stored = c.p.body(ct, data, total, c.ctx)
+		switch {
+		case c.aborted.Load():
+			c.x.Response.Body.Truncated = true
+			c.x.StreamError = &record.Error{Message: errStopped.Error(), Phase: "proxy"}
+		case err != nil:
+			c.x.Response.Body.Truncated = true
+			c.x.StreamError = &record.Error{Message: redact.String(err.Error()), Phase: "upstream"}
+		case abandoned:
+			c.x.Response.Body.Truncated = true
+			msg := fmt.Sprintf("the client closed the response after %d bytes", total)
+			if length > 0 {
+				msg = fmt.Sprintf("the client closed the response after %d of %d bytes", total, length)
+			}
+			c.x.StreamError = &record.Error{Message: msg, Phase: "client"}
 		}
-		c.finish(h, data)
+		c.finish(h, stored)
 	}}
 }
 
 // finish completes the exchange once: annotate, time, write.
 func (c *capture) finish(respHeader http.Header, body []byte) {
 	c.once.Do(func() {
-		defer c.p.inflight.Done()
+		defer c.done()
 		defer close(c.finished)
 		if c.release != nil {
 			defer c.release()
@@ -239,15 +294,20 @@ func (c *capture) finish(respHeader http.Header, body []byte) {
 	})
 }
 
-// body stores a body, redacted unless secrets are shown.
-func (p *Proxy) body(contentType string, data []byte, total int64, ctx redact.Context) *record.Body {
+// body stores a body, redacted unless secrets are shown, and returns the
+// redacted bytes before any cap: the only bytes the annotator may read.
+func (p *Proxy) body(contentType string, data []byte, total int64, ctx redact.Context) (*record.Body, []byte) {
 	redacted := false
 	if !p.cfg.ShowSecrets {
 		data, redacted = redact.Body(contentType, data, ctx)
 	}
 	b := record.NewBody(contentType, data, total, p.cfg.MaxBody)
 	b.Redacted = redacted
-	return b
+	if redacted && data == nil {
+		// Dropped whole: nothing of it was stored.
+		b.Truncated = false
+	}
+	return b, data
 }
 
 func (p *Proxy) headers(h http.Header) http.Header {
@@ -257,15 +317,22 @@ func (p *Proxy) headers(h http.Header) http.Header {
 	return redact.Headers(h)
 }
 
+func (p *Proxy) url(u string) string {
+	if p.cfg.ShowSecrets {
+		return u
+	}
+	return redact.URL(u)
+}
+
 // teeBody passes a body through and calls done once with everything read
-// (kept whole so redaction sees complete documents), when it ends or is
-// closed.
+// (kept whole so redaction sees complete documents), when it ends, breaks,
+// or is closed before a read saw its end.
 type teeBody struct {
 	rc    io.ReadCloser
 	buf   bytes.Buffer
 	total int64
 	once  sync.Once
-	done  func(data []byte, total int64, err error)
+	done  func(data []byte, total int64, err error, closed bool)
 }
 
 func (b *teeBody) Read(p []byte) (int, error) {
@@ -273,21 +340,23 @@ func (b *teeBody) Read(p []byte) (int, error) {
 	b.buf.Write(p[:n])
 	b.total += int64(n)
 	if err == io.EOF {
-		b.end(nil)
+		b.end(nil, false)
 	} else if err != nil {
-		b.end(err)
+		b.end(err, false)
 	}
 	return n, err
 }
 
+// Close ends the body. Closed before its end, the body may have been
+// abandoned: the client went away, or the relay gave up writing to it.
 func (b *teeBody) Close() error {
 	err := b.rc.Close()
-	b.end(nil)
+	b.end(nil, true)
 	return err
 }
 
-func (b *teeBody) end(err error) {
-	b.once.Do(func() { b.done(b.buf.Bytes(), b.total, err) })
+func (b *teeBody) end(err error, closed bool) {
+	b.once.Do(func() { b.done(b.buf.Bytes(), b.total, err, closed) })
 }
 
 // upstreamHolder receives the request exactly as it left for the API server,
@@ -305,7 +374,7 @@ func (h *upstreamHolder) get(p *Proxy) *record.Upstream {
 	if h.req == nil {
 		return nil
 	}
-	return &record.Upstream{URL: h.req.URL.String(), Proto: h.req.Proto, Headers: p.headers(h.req.Header)}
+	return &record.Upstream{URL: p.url(h.req.URL.String()), Proto: h.req.Proto, Headers: p.headers(h.req.Header)}
 }
 
 // upstreamRecorder is the innermost wrapper of the upstream transport: it

@@ -13,6 +13,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,11 +45,18 @@ type Config struct {
 	MaxBody int
 	// ShowSecrets turns redaction off.
 	ShowSecrets bool
+	// RecordStdin records what clients send on the stdin of exec and
+	// attach; by default only its size is recorded.
+	RecordStdin bool
 	// Annotator completes annotations with identity and journey (tracer/auth);
 	// nil leaves them out.
 	Annotator Annotator
-	// ErrorLog receives the proxy's own problems; default discards.
-	ErrorLog *log.Logger
+	// Diagnostics receives the proxy's own problems (NewProblems writes
+	// them to the user's terminal); nil discards them.
+	Diagnostics Diagnostics
+	// ShutdownWait is how long Close waits for exchanges under way before
+	// it cuts them short; default 10 s.
+	ShutdownWait time.Duration
 }
 
 // Annotator adds what the classifier cannot know to an exchange: who sent
@@ -89,7 +97,10 @@ type Proxy struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	inflight tracker
-	closed   atomic.Bool
+	// open holds the captures under way, by seq, so shutdown can name
+	// and end those that do not finish.
+	open   sync.Map
+	closed atomic.Bool
 }
 
 // New prepares a proxy; Start makes it listen.
@@ -103,8 +114,11 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 4 << 20
 	}
-	if cfg.ErrorLog == nil {
-		cfg.ErrorLog = log.New(io.Discard, "", 0)
+	if cfg.Diagnostics == nil {
+		cfg.Diagnostics = discard{}
+	}
+	if cfg.ShutdownWait == 0 {
+		cfg.ShutdownWait = 10 * time.Second
 	}
 	p := &Proxy{cfg: cfg, allowed: hostPort(cfg.Target.Server.Host, cfg.Target.Server.Scheme)}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
@@ -122,7 +136,7 @@ func New(cfg Config) (*Proxy, error) {
 	p.classifier = classify.New(cfg.Target.Server.Path, p.scopes, classify.Builtin())
 
 	gp := goproxy.NewProxyHttpServer()
-	gp.Logger = cfg.ErrorLog
+	gp.Logger = cfg.Diagnostics
 	gp.KeepHeader = true // kubewire chooses which headers go upstream
 	gp.Tr = &http.Transport{Proxy: noProxy, DialContext: refuseDial}
 	gp.ConnectDial = nil
@@ -215,7 +229,8 @@ func (p *Proxy) Start() error {
 		return fmt.Errorf("listen on %s: %w", p.cfg.Listen, err)
 	}
 	p.listener = ln
-	p.server = &http.Server{Handler: p.gp, ErrorLog: p.cfg.ErrorLog, ReadHeaderTimeout: 30 * time.Second}
+	errorLog := log.New(diagWriter{p.cfg.Diagnostics}, "", 0)
+	p.server = &http.Server{Handler: p.gp, ErrorLog: errorLog, ReadHeaderTimeout: 30 * time.Second}
 	go func() { _ = p.server.Serve(ln) }()
 	// Learn scopes in the background, so the first call does not wait long.
 	go p.scopes.Namespaced("", "pods")
@@ -242,8 +257,8 @@ func (p *Proxy) Close() error {
 	// upstream requests, so streams whose client has gone are recorded as
 	// ended instead of lingering.
 	p.cancel()
-	if !p.inflight.wait(10 * time.Second) {
-		p.cfg.ErrorLog.Printf("kubewire: some exchanges did not finish within 10s of shutdown")
+	if !p.inflight.wait(p.cfg.ShutdownWait) {
+		p.cutShort()
 	}
 	if p.cfg.Annotator != nil {
 		if aerr := p.cfg.Annotator.Close(); err == nil {
@@ -251,6 +266,38 @@ func (p *Proxy) Close() error {
 		}
 	}
 	return err
+}
+
+// cutShort ends the exchanges still under way after ShutdownWait (an exec
+// whose client never hung up): each is recorded as cut short by kubewire,
+// and the user is told which.
+func (p *Proxy) cutShort() {
+	var open []*capture
+	p.open.Range(func(_, v any) bool {
+		open = append(open, v.(*capture))
+		return true
+	})
+	sort.Slice(open, func(i, j int) bool { return open[i].x.Seq < open[j].x.Seq })
+	names := make([]string, len(open))
+	for i, c := range open {
+		names[i] = fmt.Sprintf("#%d %s %s", c.x.Seq, c.x.Request.Method, c.path())
+		c.abort()
+	}
+	drained := p.inflight.wait(p.cfg.ShutdownWait / 2)
+	msg := fmt.Sprintf("%d exchange(s) had not finished %s after shutdown began, recorded as cut short: %s",
+		len(open), p.cfg.ShutdownWait, strings.Join(names, ", "))
+	if !drained {
+		msg += "; some could not be closed, and their recording ends without them"
+	}
+	p.cfg.Diagnostics.Printf("%s", msg)
+}
+
+// diagWriter makes Diagnostics an io.Writer for log.Logger.
+type diagWriter struct{ d Diagnostics }
+
+func (w diagWriter) Write(b []byte) (int, error) {
+	w.d.Printf("%s", b)
+	return len(b), nil
 }
 
 func hostPort(host, scheme string) string {

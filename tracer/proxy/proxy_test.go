@@ -60,7 +60,7 @@ func start(t *testing.T, handler http.Handler) *fixture {
 	return startFor(t, up)
 }
 
-func startFor(t *testing.T, up *httptest.Server) *fixture {
+func startFor(t *testing.T, up *httptest.Server, options ...func(*Config)) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := clientcmdapi.NewConfig()
@@ -81,7 +81,11 @@ func startFor(t *testing.T, up *httptest.Server) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{upstream: up, sink: recordtest.NewLines(), token: NewSessionToken()}
-	f.proxy, err = New(Config{Target: target, CA: ca, Sink: f.sink, SessionToken: f.token, MaxBody: 1 << 20})
+	cfg2 := Config{Target: target, CA: ca, Sink: f.sink, SessionToken: f.token, MaxBody: 1 << 20}
+	for _, o := range options {
+		o(&cfg2)
+	}
+	f.proxy, err = New(cfg2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,10 +377,16 @@ func readWSFrame(r io.Reader) ([]byte, error) {
 	return p, nil
 }
 
+// exec and attach over both protocols: relayed byte for byte, decoded into
+// channels, and stdin recorded only with RecordStdin (by default, its size).
 func TestUpgradesRelayBothProtocols(t *testing.T) {
-	for _, proto := range []string{"SPDY/3.1", "websocket"} {
-		t.Run(proto, func(t *testing.T) {
-			f := startFor(t, upgradeServer(t))
+	for _, tc := range []struct {
+		proto       string
+		recordStdin bool
+	}{{"SPDY/3.1", false}, {"websocket", false}, {"SPDY/3.1", true}, {"websocket", true}} {
+		proto, recordStdin := tc.proto, tc.recordStdin
+		t.Run(fmt.Sprintf("%s record-stdin=%v", proto, recordStdin), func(t *testing.T) {
+			f := startFor(t, upgradeServer(t), func(c *Config) { c.RecordStdin = recordStdin })
 			conn, err := net.Dial("tcp", f.proxy.Addr())
 			if err != nil {
 				t.Fatal(err)
@@ -434,9 +444,17 @@ func TestUpgradesRelayBothProtocols(t *testing.T) {
 				t.Fatalf("relay: %q", got)
 			}
 			// Each direction is decoded into messages on named channels.
-			f.sink.WaitFor(t, "up event on stdin", waitTime, func(l record.Line) bool {
-				return l.Type == record.TypeEvent && l.Event.Direction == "up" && l.Event.Channel == "stdin" && string(l.Event.Body.Data()) == "hello\n"
-			})
+			stdin := f.sink.WaitFor(t, "up event on stdin", waitTime, func(l record.Line) bool {
+				return l.Type == record.TypeEvent && l.Event.Direction == "up" && l.Event.Channel == "stdin" && l.Event.Type == "data"
+			}).Event.Body
+			switch {
+			case stdin.Bytes != int64(len("hello\n")):
+				t.Errorf("stdin's size %d, want %d", stdin.Bytes, len("hello\n"))
+			case recordStdin && (string(stdin.Data()) != "hello\n" || stdin.Omitted):
+				t.Errorf("with RecordStdin, stdin %+v should be recorded", stdin)
+			case !recordStdin && (len(stdin.Data()) != 0 || !stdin.Omitted):
+				t.Errorf("stdin %+v should not be recorded", stdin)
+			}
 			f.sink.WaitFor(t, "down event on stdout", waitTime, func(l record.Line) bool {
 				return l.Type == record.TypeEvent && l.Event.Direction == "down" && l.Event.Channel == "stdout" && string(l.Event.Body.Data()) == "echo: hello\n"
 			})
@@ -501,5 +519,123 @@ func TestOwnCommand(t *testing.T) {
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("OwnCommand(%q) = %q, %v; want %q, %v", tc.ua, got, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+// A response the client abandons is recorded as it really ended: cut
+// short, with the client's part in it.
+func TestAbandonedBodyIsRecordedCutShort(t *testing.T) {
+	const size = 4 << 20
+	f := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		chunk := strings.Repeat("x", 32<<10)
+		for i := 0; i < size/len(chunk); i++ {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+		}
+	}))
+	resp := f.get(t, "/api/v1/namespaces/demo/pods/web/log", "Bearer "+f.token)
+	if _, err := io.ReadFull(resp.Body, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	resp.Body.Close() // before the end: the transport drops the connection
+	f.client.CloseIdleConnections()
+	x := f.sink.WaitFor(t, "exchange", waitTime, exchangeLine("/log")).Exchange
+	t.Logf("abandoned recorded after %s", time.Since(t0))
+	if x.StreamError == nil || x.StreamError.Phase != "client" || !strings.Contains(x.StreamError.Message, fmt.Sprintf("of %d bytes", size)) {
+		t.Fatalf("stream error %+v", x.StreamError)
+	}
+	if b := x.Response.Body; !b.Truncated || b.Bytes >= size {
+		t.Errorf("body %d bytes, truncated %v: want cut short", b.Bytes, b.Truncated)
+	}
+
+	// Read to its end, the same response is complete.
+	resp = f.get(t, "/api/v1/namespaces/demo/pods/web2/log", "Bearer "+f.token)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	x = f.sink.WaitFor(t, "exchange", waitTime, exchangeLine("/web2/log")).Exchange
+	if x.StreamError != nil || x.Response.Body.Bytes != size {
+		t.Errorf("a complete body recorded with error %+v, %d bytes", x.StreamError, x.Response.Body.Bytes)
+	}
+}
+
+// diagnostics collects what the proxy reports.
+type diagnostics struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (d *diagnostics) Printf(format string, args ...any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.msgs = append(d.msgs, fmt.Sprintf(format, args...))
+}
+
+func (d *diagnostics) all() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return strings.Join(d.msgs, "\n")
+}
+
+// An exec whose client never hangs up does not hold shutdown: it is cut
+// short, recorded so, and the user is told which exchange it was.
+func TestShutdownCutsShortWhatDoesNotFinish(t *testing.T) {
+	diag := &diagnostics{}
+	f := startFor(t, upgradeServer(t), func(c *Config) { c.Diagnostics, c.ShutdownWait = diag, 500*time.Millisecond })
+	conn, err := net.Dial("tcp", f.proxy.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	host := strings.TrimPrefix(f.upstream.URL, "https://")
+	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", host, host)
+	br := bufio.NewReader(conn)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CONNECT: %v %v", resp, err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(f.proxy.cfg.CA.PEM)
+	tc := tls.Client(conn, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}})
+	fmt.Fprintf(tc, "POST /api/v1/namespaces/demo/pods/web/exec?command=cat HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n\r\n", host, f.token)
+	if resp, err := http.ReadResponse(bufio.NewReader(tc), nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	f.sink.WaitFor(t, "the exec's exchange", waitTime, exchangeLine("/exec"))
+	if err := f.proxy.Close(); err != nil {
+		t.Fatal(err)
+	}
+	end := f.sink.WaitFor(t, "the exec's end", waitTime, func(l record.Line) bool { return l.Type == record.TypeEnd })
+	if end.End.Error == nil || end.End.Error.Phase != "proxy" || !strings.Contains(end.End.Error.Message, "kubewire stopped") {
+		t.Errorf("end %+v: want cut short by kubewire", end.End.Error)
+	}
+	if got := diag.all(); !strings.Contains(got, "1 exchange(s) had not finished") || !strings.Contains(got, "POST /api/v1/namespaces/demo/pods/web/exec") {
+		t.Errorf("the user is not told which exchange was cut short: %q", got)
+	}
+}
+
+func TestProblemsAreShownOnceAndReadable(t *testing.T) {
+	var out strings.Builder
+	p := NewProblems(&out)
+	for i := range 3 {
+		p.Printf("[%03d] WARN: Cannot handshake client 127.0.0.1:%d remote error: tls: unknown certificate authority\n", i, 40000+i)
+	}
+	p.Printf("[004] WARN: Cannot write response from mitm'd client: write tcp 127.0.0.1:1->127.0.0.1:2: write: broken pipe")
+	p.Printf("some exchange failed with Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2lnbmF0dXJlc2ln")
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	want := "kubewire: proxy: a client could not complete TLS with kubewire (authority); does it trust kubewire's CA? see 'kubewire ca'\n"
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("first line:\n got %q\nwant %q", got, want)
+	}
+	if strings.Count(got, "could not complete TLS") != 2 || !strings.Contains(got, "(2 more times)") {
+		t.Errorf("a repeated problem should be shown once, then counted:\n%s", got)
+	}
+	if strings.Contains(got, "broken pipe") || strings.Contains(got, "WARN") || strings.Contains(got, "eyJzdWIi") {
+		t.Errorf("noise or a secret reached the user:\n%s", got)
 	}
 }

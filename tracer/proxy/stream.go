@@ -14,6 +14,7 @@ import (
 	"github.com/kubewire/kubewire/tracer/classify"
 	"github.com/kubewire/kubewire/tracer/kubeproto"
 	"github.com/kubewire/kubewire/tracer/record"
+	"github.com/kubewire/kubewire/tracer/redact"
 )
 
 // stream relays a watch or follow response: the exchange is written now,
@@ -67,24 +68,42 @@ func (c *capture) eventOn(typ, direction, channel string, frame []byte) {
 		Direction: direction,
 		Channel:   channel,
 	}
-	if len(frame) > 0 || typ == "data" {
-		ev.Body = c.p.body(c.x.Response.Headers.Get("Content-Type"), frame, int64(len(frame)), c.ctx)
+	switch {
+	case direction == "up" && !c.p.cfg.RecordStdin && c.stdin(channel):
+		// What a user types into exec or attach (a password at a prompt)
+		// is not recorded; its size is.
+		ev.Body = &record.Body{Bytes: int64(len(frame)), Omitted: true}
+	case len(frame) > 0 || typ == "data":
+		ev.Body, _ = c.p.body(c.x.Response.Headers.Get("Content-Type"), frame, int64(len(frame)), c.ctx)
 	}
 	c.p.cfg.Sink.Put(record.Line{Type: record.TypeEvent, Seq: c.x.Seq, Event: ev})
+}
+
+// stdin reports whether what the client sends on channel of this exchange
+// may be a terminal's input: exec's and attach's stdin, and anything they
+// send that did not decode into a channel.
+func (c *capture) stdin(channel string) bool {
+	switch c.x.Annotation.Subresource {
+	case "exec", "attach":
+		return channel == "stdin" || channel == ""
+	}
+	return false
 }
 
 // end closes the stream's record once.
 func (c *capture) end(err error) {
 	c.once.Do(func() {
-		defer c.p.inflight.Done()
+		defer c.done()
 		defer close(c.finished)
 		if c.release != nil {
 			defer c.release()
 		}
 		c.x.Timings.TotalMs = record.Ms(time.Since(c.x.Start))
 		end := &record.End{Timings: c.x.Timings}
-		if err != nil {
-			end.Error = &record.Error{Message: err.Error(), Phase: "upstream"}
+		if c.aborted.Load() {
+			end.Error = &record.Error{Message: errStopped.Error(), Phase: "proxy"}
+		} else if err != nil {
+			end.Error = &record.Error{Message: redact.String(err.Error()), Phase: "upstream"}
 		}
 		c.p.cfg.Sink.Put(record.Line{Type: record.TypeEnd, Seq: c.x.Seq, End: end})
 	})

@@ -32,13 +32,29 @@ type Header struct {
 	Recorded time.Time `json:"recorded"`
 	// Source says where the traffic came from.
 	Source Source `json:"source"`
+	// Secrets says how secrets were treated: SecretsRedacted, or
+	// SecretsShown when kubewire ran with --show-secrets. Empty in
+	// recordings that predate the key.
+	Secrets string `json:"secrets,omitempty"`
+	// Stdin says how the stdin of exec and attach was treated:
+	// StdinOmitted (only its size), or StdinRecorded (--record-stdin).
+	Stdin string `json:"stdin,omitempty"`
 }
+
+// Values of Header.Secrets and Header.Stdin.
+const (
+	SecretsRedacted = "redacted"
+	SecretsShown    = "shown"
+	StdinOmitted    = "omitted"
+	StdinRecorded   = "recorded"
+)
 
 // Source describes where a recording was made.
 type Source struct {
 	// Mode is how kubewire ran: "run", "proxy" or "test".
 	Mode string `json:"mode,omitempty"`
-	// Command is the command line kubewire ran, for mode "run".
+	// Command is the command line kubewire ran, for mode "run", with the
+	// values of credential flags and other secrets redacted.
 	Command []string `json:"command,omitempty"`
 	// Context is the kubeconfig context whose server was traced.
 	Context string `json:"context,omitempty"`
@@ -182,6 +198,9 @@ type Body struct {
 	Truncated bool `json:"truncated,omitempty"`
 	// Redacted is true when secrets were removed from the stored body.
 	Redacted bool `json:"redacted,omitempty"`
+	// Omitted is true when none of the body was stored on purpose: the
+	// stdin of exec and attach, unless kubewire ran with --record-stdin.
+	Omitted bool `json:"omitted,omitempty"`
 }
 
 // NewBody stores data, of which total bytes were seen in all; at most limit

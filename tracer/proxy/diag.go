@@ -1,0 +1,103 @@
+package proxy
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/kubewire/kubewire/tracer/redact"
+)
+
+// Diagnostics receives the proxy's own problems: what goproxy and the HTTP
+// server report, and exchanges that did not finish by shutdown. It is
+// goproxy's Logger.
+type Diagnostics interface {
+	Printf(format string, args ...any)
+}
+
+// Problems writes each distinct problem once, readable, to a writer (the
+// user's terminal): goproxy's session numbers and log levels go, its
+// messages get kubewire's words, and a client that went away (recorded in
+// its exchange) is not a problem. Close says how often each repeated.
+type Problems struct {
+	mu    sync.Mutex
+	w     io.Writer
+	seen  map[string]int
+	order []string
+}
+
+// NewProblems returns Problems writing to w.
+func NewProblems(w io.Writer) *Problems {
+	return &Problems{w: w, seen: map[string]int{}}
+}
+
+var (
+	// goproxy's prefix: "[001] WARN: ".
+	goproxyPrefix = regexp.MustCompile(`^\[\d+\] (WARN|INFO): `)
+	// Addresses and numbers that make one problem look like many.
+	varying = regexp.MustCompile(`127\.0\.0\.1:\d+|\[::1\]:\d+|\b\d+\b`)
+)
+
+// clientGone are the errors of a client that closed its connection: its
+// exchange records how it ended.
+var clientGone = []string{"broken pipe", "connection reset by peer", "use of closed network connection", ": EOF", "i/o timeout"}
+
+// Printf implements Diagnostics.
+func (p *Problems) Printf(format string, args ...any) {
+	msg := strings.TrimSpace(goproxyPrefix.ReplaceAllString(fmt.Sprintf(format, args...), ""))
+	if msg == "" {
+		return
+	}
+	for _, g := range clientGone {
+		if strings.Contains(msg, g) {
+			return
+		}
+	}
+	msg = redact.String(words(msg))
+	key := varying.ReplaceAllString(msg, "N")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seen[key]++
+	if p.seen[key] > 1 {
+		return
+	}
+	p.order = append(p.order, key)
+	fmt.Fprintf(p.w, "kubewire: proxy: %s\n", msg)
+}
+
+// words puts goproxy's messages the way a user can act on them.
+func words(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "Cannot handshake client"):
+		return "a client could not complete TLS with kubewire (" + msg[strings.LastIndex(msg, " ")+1:] +
+			"); does it trust kubewire's CA? see 'kubewire ca'"
+	case strings.HasPrefix(msg, "http: TLS handshake error"):
+		return "a client spoke TLS to kubewire's plain-HTTP proxy port: " + msg
+	}
+	return msg
+}
+
+// Close writes how often the problems that repeated came.
+func (p *Problems) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var again []string
+	for _, k := range p.order {
+		if n := p.seen[k]; n > 1 {
+			again = append(again, fmt.Sprintf("kubewire: proxy: (%d more times) %s", n-1, k))
+		}
+	}
+	sort.Strings(again)
+	for _, a := range again {
+		fmt.Fprintln(p.w, a)
+	}
+	p.seen, p.order = map[string]int{}, nil
+	return nil
+}
+
+type discard struct{}
+
+func (discard) Printf(string, ...any) {}
