@@ -701,7 +701,10 @@ func (r *renderer) body(label string, b *record.Body, path string) []string {
 	if b.Truncated {
 		head = append(head, st.Warning.Render(fmt.Sprintf("only the first %s were recorded", size(int64(len(b.Data()))))))
 	}
-	if b.Redacted {
+	switch {
+	case b.Redacted && len(b.Data()) == 0:
+		head = append(head, st.Warning.Render("not recorded: kubewire could not read it, and it may hold a secret"))
+	case b.Redacted:
 		head = append(head, st.Warning.Render("secrets redacted"))
 	}
 	lines := r.pack(append([]string{blockIndent + head[0]}, head[1:]...), bodyIndent)

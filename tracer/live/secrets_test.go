@@ -19,7 +19,10 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
+
 	"github.com/kubewire/kubewire/render"
+	"github.com/kubewire/kubewire/tracer/kubeproto"
 	"github.com/kubewire/kubewire/tracer/lab/labtest"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/record/recordtest"
@@ -218,6 +221,21 @@ func TestCanarySecretsStayOut(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.absent(t, "replay -o "+format, out.Bytes())
+	}
+	// kubectl create token speaks protobuf: the token is replaced in the
+	// decoded TokenRequest, which is stored whole, encoded again.
+	for _, ex := range all.Exchanges {
+		if ex.Annotation.Resource != "serviceaccounts" || ex.Annotation.Subresource != "token" || ex.Response == nil {
+			continue
+		}
+		b := ex.Response.Body
+		obj, err := kubeproto.Decode(b.Data())
+		if err != nil || b.Truncated || !b.Redacted {
+			t.Fatalf("the TokenRequest response should be stored whole and redacted: %v %+v", err, b)
+		}
+		if tr, ok := obj.(*authenticationv1.TokenRequest); !ok || !strings.HasPrefix(tr.Status.Token, "REDACTED (") || tr.Status.ExpirationTimestamp.IsZero() {
+			t.Errorf("TokenRequest %+v: want its token marked and the rest kept", obj)
+		}
 	}
 	if all.Header.Secrets != record.SecretsRedacted || all.Header.Stdin != record.StdinOmitted {
 		t.Errorf("the header should say secrets were redacted and stdin omitted: %+v", all.Header)

@@ -296,17 +296,18 @@ func (c *capture) finish(respHeader http.Header, body []byte) {
 
 // body stores a body, redacted unless secrets are shown, and returns the
 // redacted bytes before any cap: the only bytes the annotator may read.
+// data is what kubewire saw of a body of total bytes; the stored body is
+// truncated when that was not all of it, or when the cap cut it.
 func (p *Proxy) body(contentType string, data []byte, total int64, ctx redact.Context) (*record.Body, []byte) {
+	cut := int64(len(data)) < total
 	redacted := false
 	if !p.cfg.ShowSecrets {
+		// Redaction may change the length (markers, a protobuf encoded
+		// again): the cap applies to what is stored.
 		data, redacted = redact.Body(contentType, data, ctx)
 	}
-	b := record.NewBody(contentType, data, total, p.cfg.MaxBody)
-	b.Redacted = redacted
-	if redacted && data == nil {
-		// Dropped whole: nothing of it was stored.
-		b.Truncated = false
-	}
+	b := record.NewBody(contentType, data, int64(len(data)), p.cfg.MaxBody)
+	b.Bytes, b.Truncated, b.Redacted = total, b.Truncated || cut, redacted
 	return b, data
 }
 
