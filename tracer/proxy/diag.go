@@ -26,12 +26,13 @@ type Problems struct {
 	mu    sync.Mutex
 	w     io.Writer
 	seen  map[string]int
+	first map[string]string // the message first seen for each key
 	order []string
 }
 
 // NewProblems returns Problems writing to w.
 func NewProblems(w io.Writer) *Problems {
-	return &Problems{w: w, seen: map[string]int{}}
+	return &Problems{w: w, seen: map[string]int{}, first: map[string]string{}}
 }
 
 var (
@@ -64,16 +65,17 @@ func (p *Problems) Printf(format string, args ...any) {
 	if p.seen[key] > 1 {
 		return
 	}
-	p.order = append(p.order, key)
+	p.order, p.first[key] = append(p.order, key), msg
 	fmt.Fprintf(p.w, "kubewire: proxy: %s\n", msg)
 }
 
 // words puts goproxy's messages the way a user can act on them.
 func words(msg string) string {
 	switch {
-	case strings.HasPrefix(msg, "Cannot handshake client"):
-		return "a client could not complete TLS with kubewire (" + msg[strings.LastIndex(msg, " ")+1:] +
-			"); does it trust kubewire's CA? see 'kubewire ca'"
+	case strings.HasPrefix(msg, "Cannot handshake client "):
+		// "Cannot handshake client HOST ERROR"
+		_, err, _ := strings.Cut(strings.TrimPrefix(msg, "Cannot handshake client "), " ")
+		return "a client could not complete TLS with kubewire (" + err + "); does it trust kubewire's CA? see 'kubewire ca'"
 	case strings.HasPrefix(msg, "http: TLS handshake error"):
 		return "a client spoke TLS to kubewire's plain-HTTP proxy port: " + msg
 	}
@@ -87,15 +89,22 @@ func (p *Problems) Close() error {
 	var again []string
 	for _, k := range p.order {
 		if n := p.seen[k]; n > 1 {
-			again = append(again, fmt.Sprintf("kubewire: proxy: (%d more times) %s", n-1, k))
+			again = append(again, fmt.Sprintf("kubewire: proxy: %s more: %s", times(n-1), p.first[k]))
 		}
 	}
 	sort.Strings(again)
 	for _, a := range again {
 		fmt.Fprintln(p.w, a)
 	}
-	p.seen, p.order = map[string]int{}, nil
+	p.seen, p.first, p.order = map[string]int{}, map[string]string{}, nil
 	return nil
+}
+
+func times(n int) string {
+	if n == 1 {
+		return "1 time"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 type discard struct{}

@@ -628,11 +628,11 @@ func TestProblemsAreShownOnceAndReadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := out.String()
-	want := "kubewire: proxy: a client could not complete TLS with kubewire (authority); does it trust kubewire's CA? see 'kubewire ca'\n"
+	want := "kubewire: proxy: a client could not complete TLS with kubewire (remote error: tls: unknown certificate authority); does it trust kubewire's CA? see 'kubewire ca'\n"
 	if !strings.HasPrefix(got, want) {
 		t.Errorf("first line:\n got %q\nwant %q", got, want)
 	}
-	if strings.Count(got, "could not complete TLS") != 2 || !strings.Contains(got, "(2 more times)") {
+	if strings.Count(got, "could not complete TLS") != 2 || !strings.Contains(got, "kubewire: proxy: 2 times more: a client could not") {
 		t.Errorf("a repeated problem should be shown once, then counted:\n%s", got)
 	}
 	if strings.Contains(got, "broken pipe") || strings.Contains(got, "WARN") || strings.Contains(got, "eyJzdWIi") {

@@ -69,7 +69,7 @@ func (c *capture) eventOn(typ, direction, channel string, frame []byte) {
 		Channel:   channel,
 	}
 	switch {
-	case direction == "up" && !c.p.cfg.RecordStdin && c.stdin(channel):
+	case direction == "up" && typ == "data" && !c.p.cfg.RecordStdin && c.stdin(channel):
 		// What a user types into exec or attach (a password at a prompt)
 		// is not recorded; its size is.
 		ev.Body = &record.Body{Bytes: int64(len(frame)), Omitted: true}
