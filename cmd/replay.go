@@ -9,6 +9,7 @@ import (
 
 	"github.com/kubewire/kubewire/render"
 	"github.com/kubewire/kubewire/tracer/record"
+	"github.com/kubewire/kubewire/tracer/redact"
 )
 
 type replayOptions struct {
@@ -19,6 +20,7 @@ type replayOptions struct {
 	bodyLines  int
 	width      int
 	color      string
+	showSecret bool
 
 	level render.Level
 }
@@ -41,7 +43,11 @@ input. Detail levels:
 
 Each -v raises the level by one. Colour only on a terminal; NO_COLOR is
 honoured. -o json|yaml prints the exchanges for programs, never styled.
-'kubewire legend' explains every symbol and colour.`,
+'kubewire legend' explains every symbol and colour.
+
+A recording made with --show-secrets or --record-stdin holds secrets in
+clear; replay redacts them as the live trace would have, unless
+--show-secrets is given here too.`,
 		Example: `  kubewire replay trace.jsonl
   kubewire replay -vv trace.jsonl          # with headers
   kubewire replay --detail bodies --body-format yaml trace.jsonl
@@ -62,6 +68,7 @@ honoured. -o json|yaml prints the exchanges for programs, never styled.
 	f.IntVar(&o.bodyLines, "body-lines", render.DefaultBodyLines, "fold bodies after this many lines (-1 shows them whole)")
 	f.IntVar(&o.width, "width", 0, "wrap at this many columns (default: the terminal's width, $COLUMNS, or 100)")
 	f.StringVar(&o.color, "color", "auto", "colour: auto (only on a terminal, not with NO_COLOR), always or never")
+	f.BoolVar(&o.showSecret, "show-secrets", false, "show the secrets and stdin a recording made with --show-secrets or --record-stdin holds (by default they are redacted on replay)")
 	return c
 }
 
@@ -122,7 +129,11 @@ func (o *replayOptions) run(s Streams) error {
 	if o.output != "" {
 		rec, err := record.ReadAll(in, name)
 		if rec != nil {
-			o.warnSecrets(s, name, rec.Header)
+			if secrets, stdin := o.redaction(s, name, rec.Header); secrets {
+				for _, x := range rec.Exchanges {
+					redact.Exchange(x, stdin)
+				}
+			}
 			if werr := render.WriteMachine(s.Out, rec.Exchanges, o.output); werr != nil {
 				return werr
 			}
@@ -134,21 +145,35 @@ func (o *replayOptions) run(s Streams) error {
 	if err != nil {
 		return err
 	}
-	o.warnSecrets(s, name, rd.Header())
-	err = render.Replay(s.Out, rd, o.options(s.Out))
+	var src record.LineSource = rd
+	if secrets, stdin := o.redaction(s, name, rd.Header()); secrets {
+		src = redact.Lines(rd, stdin)
+	}
+	err = render.Replay(s.Out, src, o.options(s.Out))
 	o.warn(s, rd.Warnings())
 	return err
 }
 
-// warnSecrets says so before a recording made with --show-secrets or
-// --record-stdin is shown.
-func (o *replayOptions) warnSecrets(s Streams, name string, h record.Header) {
-	if h.Secrets == record.SecretsShown {
-		fmt.Fprintf(s.ErrOut, "kubewire: WARNING: %s was recorded with --show-secrets: tokens, keys and Secret data in it are in clear\n", name)
+// redaction decides whether the recording is redacted again as it is
+// read (secrets) and its stdin left out (stdin), and says so. A recording
+// kubewire redacted itself needs neither; one made with --show-secrets or
+// --record-stdin, or by a kubewire that did not say, gets both unless
+// --show-secrets is given here.
+func (o *replayOptions) redaction(s Streams, name string, h record.Header) (secrets, stdin bool) {
+	clear := h.Secrets != record.SecretsRedacted
+	typed := h.Stdin == record.StdinRecorded
+	switch {
+	case o.showSecret && h.Secrets == record.SecretsShown:
+		fmt.Fprintf(s.ErrOut, "kubewire: WARNING: %s was recorded with --show-secrets: tokens, keys and Secret data are shown in clear\n", name)
+		return false, false
+	case o.showSecret:
+		return false, false
+	case h.Secrets == record.SecretsShown:
+		fmt.Fprintf(s.ErrOut, "kubewire: %s was recorded with --show-secrets; its secrets are redacted here (replay --show-secrets shows them)\n", name)
+	case typed:
+		fmt.Fprintf(s.ErrOut, "kubewire: %s was recorded with --record-stdin; what was typed into exec and attach is left out here (replay --show-secrets shows it)\n", name)
 	}
-	if h.Stdin == record.StdinRecorded {
-		fmt.Fprintf(s.ErrOut, "kubewire: %s was recorded with --record-stdin: what was typed into exec and attach is in it\n", name)
-	}
+	return clear || typed, typed
 }
 
 func (o *replayOptions) warn(s Streams, warnings []string) {

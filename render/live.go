@@ -309,10 +309,10 @@ func (r *renderer) chunk(head []string, ev *record.Event) []string {
 	return append(lines, r.indentLines(r.foldLines(r.narrower(len(bodyIndent)).wrapLines(strings.Split(text, "\n"))), bodyIndent)...)
 }
 
-// Replay renders the recording read by rd as Live would have shown it,
+// Replay renders the recording read from rd as Live would have shown it,
 // line by line, without holding it in memory. It returns the reader's
 // error (FILE:LINE) after rendering everything before the bad line.
-func Replay(w io.Writer, rd *record.Reader, o Options) error {
+func Replay(w io.Writer, rd record.LineSource, o Options) error {
 	l := NewLive(w, o)
 	for {
 		line, err := rd.Next()

@@ -9,6 +9,12 @@ import (
 	"os"
 )
 
+// LineSource gives recording lines one at a time, io.EOF after the last: a
+// file being read, or a filter over another source.
+type LineSource interface {
+	Next() (Line, error)
+}
+
 // Reader reads a recording line by line, so a replay can show exchanges as
 // it reads them and still show everything before a bad line.
 type Reader struct {
