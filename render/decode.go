@@ -8,9 +8,9 @@ import (
 	"mime"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kubewire/kubewire/tracer/doc"
 	"github.com/kubewire/kubewire/tracer/kubeproto"
 	"github.com/kubewire/kubewire/tracer/record"
 )
@@ -18,7 +18,7 @@ import (
 // decoded is a body made readable.
 type decoded struct {
 	// tree is set for structured bodies (JSON, YAML, decoded protobuf).
-	tree *node
+	tree *doc.Node
 	// text is set for text bodies that are not structured, or that could
 	// not be parsed (a truncated JSON body).
 	text string
@@ -54,7 +54,7 @@ func decodeBody(b *record.Body) decoded {
 	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		if n, err := parseJSON(trimmed); err == nil {
+		if n, err := doc.ParseJSON(trimmed); err == nil {
 			return decoded{tree: n}
 		}
 		if b.Truncated {
@@ -62,7 +62,7 @@ func decodeBody(b *record.Body) decoded {
 		}
 	}
 	if strings.HasSuffix(mt, "yaml") {
-		if n, ok := yamlToTree(data); ok {
+		if n, ok := doc.ParseYAML(data); ok {
 			return decoded{tree: n, from: "yaml"}
 		}
 	}
@@ -113,7 +113,7 @@ func orCore(apiVersion string) string {
 
 // objectTree turns a typed object into a JSON tree with apiVersion and kind
 // set, as the server would have sent it as JSON.
-func objectTree(obj runtime.Object) (*node, error) {
+func objectTree(obj runtime.Object) (*doc.Node, error) {
 	if obj.GetObjectKind().GroupVersionKind().Kind == "" {
 		if gvks, _, err := kubeproto.Scheme().ObjectKinds(obj); err == nil && len(gvks) > 0 {
 			obj.GetObjectKind().SetGroupVersionKind(gvks[0])
@@ -123,12 +123,12 @@ func objectTree(obj runtime.Object) (*node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot show decoded %T: %v", obj, err)
 	}
-	return parseJSON(data)
+	return doc.ParseJSON(data)
 }
 
 // decodeWatchFrame decodes one protobuf watch frame (without its 4-byte
 // length prefix). It returns the event type and the object as a tree.
-func decodeWatchFrame(data []byte) (string, *node, error) {
+func decodeWatchFrame(data []byte) (string, *doc.Node, error) {
 	f, err := kubeproto.DecodeFrame(data)
 	if err != nil {
 		return "", nil, err
@@ -139,43 +139,4 @@ func decodeWatchFrame(data []byte) (string, *node, error) {
 	}
 	n, err := objectTree(obj)
 	return f.Type, n, err
-}
-
-// yamlToTree reads a YAML body (an apply patch, a create from
-// application/yaml) as a tree, keeping key order.
-func yamlToTree(data []byte) (*node, bool) {
-	var y yaml.Node
-	if err := yaml.Unmarshal(data, &y); err != nil || y.Kind != yaml.DocumentNode || len(y.Content) != 1 {
-		return nil, false
-	}
-	return fromYAML(y.Content[0]), true
-}
-
-func fromYAML(y *yaml.Node) *node {
-	switch y.Kind {
-	case yaml.MappingNode:
-		n := &node{kind: 'o'}
-		for i := 0; i+1 < len(y.Content); i += 2 {
-			n.keys = append(n.keys, y.Content[i].Value)
-			n.vals = append(n.vals, fromYAML(y.Content[i+1]))
-		}
-		return n
-	case yaml.SequenceNode:
-		n := &node{kind: 'a'}
-		for _, c := range y.Content {
-			n.vals = append(n.vals, fromYAML(c))
-		}
-		return n
-	case yaml.AliasNode:
-		return fromYAML(y.Alias)
-	}
-	switch y.ShortTag() {
-	case "!!int", "!!float":
-		return &node{kind: 'n', s: y.Value}
-	case "!!bool":
-		return &node{kind: 'b', s: strings.ToLower(y.Value)}
-	case "!!null":
-		return &node{kind: 'z'}
-	}
-	return &node{kind: 's', s: y.Value}
 }

@@ -11,6 +11,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/kubewire/kubewire/tracer/doc"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -738,22 +739,22 @@ func (r *renderer) content(d decoded, path string) []string {
 }
 
 // object pretty-prints an object as JSON or YAML, managedFields folded.
-func (r *renderer) object(n *node) []string {
+func (r *renderer) object(n *doc.Node) []string {
 	var hidden []string
-	hide := func(obj *node) {
-		if mf := obj.get("metadata").remove("managedFields"); mf != nil {
-			hidden = append(hidden, plural(len(mf.vals), "managedFields entry"))
+	hide := func(obj *doc.Node) {
+		if mf := obj.Get("metadata").Remove("managedFields"); mf != nil {
+			hidden = append(hidden, plural(len(mf.Vals), "managedFields entry"))
 		}
 	}
 	hide(n)
-	for _, it := range n.items("items") {
+	for _, it := range n.Items("items") {
 		hide(it)
 	}
 	var text string
 	if r.o.BodyFormat == "yaml" {
-		text = n.prettyYAML()
+		text = n.PrettyYAML()
 	} else {
-		text = n.prettyJSON()
+		text = n.PrettyJSON()
 	}
 	var lines []string
 	if s := summarize(n, ""); s != "" {

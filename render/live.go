@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kubewire/kubewire/tracer/doc"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -33,7 +34,7 @@ type stream struct {
 	counts map[string]int
 	// columns are the column definitions of a Table watch: the server
 	// sends them with the first event only.
-	columns *node
+	columns *doc.Node
 }
 
 // NewLive returns a Live that writes to w.
@@ -172,7 +173,7 @@ func (r *renderer) end(seq int64, s *stream, e *record.End) []string {
 func (r *renderer) event(seq int64, s *stream, ev *record.Event) []string {
 	st := r.st
 	head := []string{r.seqLabel(seq), st.Dim.Render(SymStream + " " + fmt.Sprintf("+%.3fs", ev.OffsetMs/1000))}
-	var obj *node
+	var obj *doc.Node
 	switch {
 	case ev.Type == "data" || ev.Direction == "up" || ev.Channel != "":
 		return r.chunk(head, ev)
@@ -187,11 +188,11 @@ func (r *renderer) event(seq int64, s *stream, ev *record.Event) []string {
 			break
 		}
 		obj = n
-		if s != nil && n != nil && n.str("kind") == "Table" {
-			if cols := n.get("columnDefinitions"); cols != nil && len(cols.vals) > 0 {
+		if s != nil && n != nil && n.Str("kind") == "Table" {
+			if cols := n.Get("columnDefinitions"); cols != nil && len(cols.Vals) > 0 {
 				s.columns = cols
 			} else if s.columns != nil {
-				n.set("columnDefinitions", s.columns)
+				n.Set("columnDefinitions", s.columns)
 			}
 		}
 		head = append(head, r.eventObject(evType, n, s)...)
@@ -204,24 +205,24 @@ func (r *renderer) event(seq int64, s *stream, ev *record.Event) []string {
 }
 
 // eventObject names a watch event's object.
-func (r *renderer) eventObject(evType string, n *node, s *stream) []string {
+func (r *renderer) eventObject(evType string, n *doc.Node, s *stream) []string {
 	st := r.st
 	if n == nil {
 		return nil
 	}
-	if n.str("kind") == "Status" || evType == "ERROR" {
+	if n.Str("kind") == "Status" || evType == "ERROR" {
 		return []string{st.Denied.Render(statusLine(n))}
 	}
-	rv := n.str("metadata", "resourceVersion")
+	rv := n.Str("metadata", "resourceVersion")
 	if evType == "BOOKMARK" {
 		return []string{st.Dim.Render("resourceVersion ") + rv}
 	}
-	kind := n.str("kind")
-	if rows := n.items("rows"); kind == "Table" && len(rows) == 1 {
+	kind := n.Str("kind")
+	if rows := n.Items("rows"); kind == "Table" && len(rows) == 1 {
 		// kubectl get -w watches Tables: each event is a one-row Table
 		// whose row carries the object's metadata.
-		if obj := rows[0].get("object"); obj != nil {
-			kind = obj.str("kind")
+		if obj := rows[0].Get("object"); obj != nil {
+			kind = obj.Str("kind")
 			if kind == "PartialObjectMetadata" && s != nil && s.x.Annotation.Resource != "" {
 				kind = s.x.Annotation.Resource
 			}
@@ -229,15 +230,15 @@ func (r *renderer) eventObject(evType string, n *node, s *stream) []string {
 			n = obj
 		}
 	}
-	name := n.str("metadata", "name")
-	if ns := n.str("metadata", "namespace"); ns != "" {
+	name := n.Str("metadata", "name")
+	if ns := n.Str("metadata", "namespace"); ns != "" {
 		name = ns + "/" + name
 	}
 	segs := []string{orDash(kind) + " " + st.Bold.Render(name)}
 	if rv != "" {
 		segs = append(segs, st.Dim.Render("rv ")+rv)
 	}
-	if p := n.str("status", "phase"); p != "" {
+	if p := n.Str("status", "phase"); p != "" {
 		segs = append(segs, st.Dim.Render(p))
 	}
 	return segs
@@ -245,7 +246,7 @@ func (r *renderer) eventObject(evType string, n *node, s *stream) []string {
 
 // watchEvent decodes a watch event's body: one JSON {"type","object"}, or
 // one protobuf frame without its length prefix.
-func watchEvent(ev *record.Event) (string, *node, error) {
+func watchEvent(ev *record.Event) (string, *doc.Node, error) {
 	if ev.Body == nil {
 		return ev.Type, nil, nil
 	}
@@ -262,7 +263,7 @@ func watchEvent(ev *record.Event) (string, *node, error) {
 		if err := json.Unmarshal(trimmed, &probe); err != nil {
 			return ev.Type, nil, fmt.Errorf("watch event is not JSON kubewire can read: %v", err)
 		}
-		n, err := parseJSON(probe.Object)
+		n, err := doc.ParseJSON(probe.Object)
 		if err != nil {
 			return probe.Type, nil, fmt.Errorf("watch event object: %v", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kubewire/kubewire/tracer/doc"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -24,7 +25,7 @@ func WriteMachine(w io.Writer, exchanges []*record.Exchange, format string) erro
 		_, err = w.Write(append(data, '\n'))
 	case "yaml":
 		var y string
-		if y, err = toYAML(data); err == nil {
+		if y, err = doc.ToYAML(data); err == nil {
 			_, err = io.WriteString(w, y)
 		}
 	default:

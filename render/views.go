@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"charm.land/lipgloss/v2"
+
+	"github.com/kubewire/kubewire/tracer/doc"
 )
 
 // What a structured body is, as far as rendering goes.
@@ -19,17 +21,17 @@ const (
 )
 
 // viewOf says how to show a tree, given the request path.
-func viewOf(n *node, path string) string {
+func viewOf(n *doc.Node, path string) string {
 	if n == nil {
 		return ""
 	}
-	switch n.str("kind") {
+	switch n.Str("kind") {
 	case "Status":
-		if n.str("apiVersion") == "v1" || n.str("apiVersion") == "" || n.get("status") != nil {
+		if n.Str("apiVersion") == "v1" || n.Str("apiVersion") == "" || n.Get("status") != nil {
 			return viewStatus
 		}
 	case "Table":
-		if n.get("columnDefinitions") != nil {
+		if n.Get("columnDefinitions") != nil {
 			return viewTable
 		}
 	case "APIVersions", "APIGroupList", "APIGroup", "APIResourceList", "APIGroupDiscoveryList":
@@ -44,36 +46,36 @@ func viewOf(n *node, path string) string {
 // summarize says in a few words what a structured body is: the counts of a
 // discovery or OpenAPI document, a table's size, a list's length, a
 // Status's reason. "" when there is nothing better to say than the body.
-func summarize(n *node, path string) string {
+func summarize(n *doc.Node, path string) string {
 	switch viewOf(n, path) {
 	case viewStatus:
 		return statusLine(n)
 	case viewTable:
 		cols := 0
-		for _, c := range n.items("columnDefinitions") {
-			if c.str("priority") == "" || c.str("priority") == "0" {
+		for _, c := range n.Items("columnDefinitions") {
+			if c.Str("priority") == "" || c.Str("priority") == "0" {
 				cols++
 			}
 		}
-		return fmt.Sprintf("table: %s × %d columns", plural(len(n.items("rows")), "row"), cols)
+		return fmt.Sprintf("table: %s × %d columns", plural(len(n.Items("rows")), "row"), cols)
 	case viewDiscovery:
 		return discoverySummary(n)
 	case viewOpenAPI:
 		return openAPISummary(n, path)
 	}
-	kind := n.str("kind")
-	if items := n.get("items"); items != nil && items.kind == 'a' {
+	kind := n.Str("kind")
+	if items := n.Get("items"); items != nil && items.Kind == 'a' {
 		if kind == "" {
 			kind = "list"
 		}
-		return fmt.Sprintf("%s: %s", kind, plural(len(items.vals), "item"))
+		return fmt.Sprintf("%s: %s", kind, plural(len(items.Vals), "item"))
 	}
 	if kind != "" {
-		name := n.str("metadata", "name")
-		if ns := n.str("metadata", "namespace"); ns != "" {
+		name := n.Str("metadata", "name")
+		if ns := n.Str("metadata", "namespace"); ns != "" {
 			name = ns + "/" + name
 		}
-		if rv := n.str("metadata", "resourceVersion"); rv != "" {
+		if rv := n.Str("metadata", "resourceVersion"); rv != "" {
 			return fmt.Sprintf("%s %s (resourceVersion %s)", kind, name, rv)
 		}
 		return strings.TrimSpace(kind + " " + name)
@@ -92,16 +94,16 @@ func plural(n int, what string) string {
 }
 
 // statusLine is a Status in one line: its reason, code and message.
-func statusLine(n *node) string {
-	parts := []string{"Status " + orDash(n.str("status"))}
-	if r := n.str("reason"); r != "" {
+func statusLine(n *doc.Node) string {
+	parts := []string{"Status " + orDash(n.Str("status"))}
+	if r := n.Str("reason"); r != "" {
 		parts = append(parts, r)
 	}
-	if c := n.str("code"); c != "" {
+	if c := n.Str("code"); c != "" {
 		parts[len(parts)-1] += " (" + c + ")"
 	}
 	s := strings.Join(parts, " ")
-	if m := n.str("message"); m != "" {
+	if m := n.Str("message"); m != "" {
 		s += ": " + m
 	}
 	return s
@@ -115,41 +117,41 @@ func orDash(s string) string {
 }
 
 // statusView is a Status: reason, code, message, then each cause.
-func (r *renderer) statusView(n *node) []string {
+func (r *renderer) statusView(n *doc.Node) []string {
 	st := r.st
-	head := st.Bold.Render("Status "+orDash(n.str("status"))) + "  "
-	reason := n.str("reason")
-	if c := n.str("code"); c != "" {
+	head := st.Bold.Render("Status "+orDash(n.Str("status"))) + "  "
+	reason := n.Str("reason")
+	if c := n.Str("code"); c != "" {
 		reason = strings.TrimSpace(reason + " (" + c + ")")
 	}
-	if n.str("status") == "Success" {
+	if n.Str("status") == "Success" {
 		head += st.Passed.Render(reason)
 	} else {
 		head += st.Denied.Render(reason)
 	}
 	lines := []string{head}
-	if m := n.str("message"); m != "" {
+	if m := n.Str("message"); m != "" {
 		lines = append(lines, r.wrap(m, "  ")...)
 	}
-	if d := n.get("details"); d != nil {
+	if d := n.Get("details"); d != nil {
 		var ref []string
 		for _, k := range []string{"group", "kind", "name"} {
-			if v := d.str(k); v != "" {
+			if v := d.Str(k); v != "" {
 				ref = append(ref, k+" "+v)
 			}
 		}
 		if len(ref) > 0 {
 			lines = append(lines, "  "+st.Dim.Render("details: "+strings.Join(ref, ", ")))
 		}
-		if ra := d.str("retryAfterSeconds"); ra != "" {
+		if ra := d.Str("retryAfterSeconds"); ra != "" {
 			lines = append(lines, "  "+st.Dim.Render("retry after "+ra+"s"))
 		}
-		for _, c := range d.items("causes") {
-			text := st.Key.Render("cause "+orDash(c.str("reason"))) + " "
-			if f := c.str("field"); f != "" {
+		for _, c := range d.Items("causes") {
+			text := st.Key.Render("cause "+orDash(c.Str("reason"))) + " "
+			if f := c.Str("field"); f != "" {
 				text += st.Bold.Render(f) + ": "
 			}
-			text += c.str("message")
+			text += c.Str("message")
 			lines = append(lines, r.wrap(text, "  ")...)
 		}
 	}
@@ -159,21 +161,21 @@ func (r *renderer) statusView(n *node) []string {
 // tableView prints a Table response the way kubectl get would: the
 // priority-0 columns, upper-case headers, three spaces between columns.
 // Columns that do not fit the width are dropped from the right and named.
-func (r *renderer) tableView(n *node) []string {
+func (r *renderer) tableView(n *doc.Node) []string {
 	type col struct {
 		name  string
 		index int
 	}
 	var cols []col
 	var wide []string
-	for i, c := range n.items("columnDefinitions") {
-		if p := c.str("priority"); p != "" && p != "0" {
-			wide = append(wide, strings.ToUpper(c.str("name")))
+	for i, c := range n.Items("columnDefinitions") {
+		if p := c.Str("priority"); p != "" && p != "0" {
+			wide = append(wide, strings.ToUpper(c.Str("name")))
 			continue
 		}
-		cols = append(cols, col{strings.ToUpper(c.str("name")), i})
+		cols = append(cols, col{strings.ToUpper(c.Str("name")), i})
 	}
-	rows := n.items("rows")
+	rows := n.Items("rows")
 	if len(rows) == 0 {
 		return []string{r.st.Dim.Render("No resources found.") + " " + r.st.Dim.Render("(empty table)")}
 	}
@@ -183,11 +185,11 @@ func (r *renderer) tableView(n *node) []string {
 		widths[j] = lipgloss.Width(c.name)
 	}
 	for i, row := range rows {
-		rc := row.items("cells")
+		rc := row.Items("cells")
 		for j, c := range cols {
 			v := "<none>"
 			if c.index < len(rc) {
-				v = rc[c.index].scalar()
+				v = rc[c.index].Scalar()
 			}
 			cells[i] = append(cells[i], v)
 			widths[j] = max(widths[j], lipgloss.Width(v))
@@ -241,43 +243,43 @@ func (r *renderer) tableView(n *node) []string {
 }
 
 // discoverySummary counts what a discovery document lists.
-func discoverySummary(n *node) string {
-	switch n.str("kind") {
+func discoverySummary(n *doc.Node) string {
+	switch n.Str("kind") {
 	case "APIVersions":
 		var vs []string
-		for _, v := range n.items("versions") {
-			vs = append(vs, v.s)
+		for _, v := range n.Items("versions") {
+			vs = append(vs, v.S)
 		}
 		return "discovery: the core group (/api), versions " + strings.Join(vs, ", ")
 	case "APIGroupList":
-		groups := n.items("groups")
+		groups := n.Items("groups")
 		versions := 0
 		for _, g := range groups {
-			versions += len(g.items("versions"))
+			versions += len(g.Items("versions"))
 		}
 		return fmt.Sprintf("discovery: %s, %s", plural(len(groups), "group"), plural(versions, "group version"))
 	case "APIGroup":
-		return fmt.Sprintf("discovery: group %s, %s", n.str("name"), plural(len(n.items("versions")), "version"))
+		return fmt.Sprintf("discovery: group %s, %s", n.Str("name"), plural(len(n.Items("versions")), "version"))
 	case "APIResourceList":
 		res, sub := 0, 0
-		for _, r := range n.items("resources") {
-			if strings.Contains(r.str("name"), "/") {
+		for _, r := range n.Items("resources") {
+			if strings.Contains(r.Str("name"), "/") {
 				sub++
 			} else {
 				res++
 			}
 		}
-		return fmt.Sprintf("discovery: %s, %s, %s", orCoreGV(n.str("groupVersion")), plural(res, "resource"), plural(sub, "subresource"))
+		return fmt.Sprintf("discovery: %s, %s, %s", orCoreGV(n.Str("groupVersion")), plural(res, "resource"), plural(sub, "subresource"))
 	case "APIGroupDiscoveryList":
-		groups := n.items("items")
+		groups := n.Items("items")
 		versions, sub := 0, 0
 		seen := map[string]bool{}
 		for _, g := range groups {
-			for _, v := range g.items("versions") {
+			for _, v := range g.Items("versions") {
 				versions++
-				for _, r := range v.items("resources") {
-					seen[g.str("metadata", "name")+"/"+r.str("resource")] = true
-					sub += len(r.items("subresources"))
+				for _, r := range v.Items("resources") {
+					seen[g.Str("metadata", "name")+"/"+r.Str("resource")] = true
+					sub += len(r.Items("subresources"))
 				}
 			}
 		}
@@ -296,7 +298,7 @@ func orCoreGV(gv string) string {
 
 // discoveryView lists the groups, versions and resources of a discovery
 // document, one line each.
-func (r *renderer) discoveryView(n *node) []string {
+func (r *renderer) discoveryView(n *doc.Node) []string {
 	var lines []string
 	add := func(head, rest string) {
 		text := r.st.Bold.Render(head)
@@ -305,51 +307,51 @@ func (r *renderer) discoveryView(n *node) []string {
 		}
 		lines = append(lines, r.wrapHang(text, "", "    ")...)
 	}
-	resNames := func(rs []*node, key string) string {
+	resNames := func(rs []*doc.Node, key string) string {
 		var names []string
 		for _, x := range rs {
-			names = append(names, x.str(key))
+			names = append(names, x.Str(key))
 		}
 		return strings.Join(names, ", ")
 	}
-	switch n.str("kind") {
+	switch n.Str("kind") {
 	case "APIVersions":
-		for _, v := range n.items("versions") {
-			add(v.s, "")
+		for _, v := range n.Items("versions") {
+			add(v.S, "")
 		}
 	case "APIGroupList", "APIGroup":
-		groups := n.items("groups")
-		if n.str("kind") == "APIGroup" {
-			groups = []*node{n}
+		groups := n.Items("groups")
+		if n.Str("kind") == "APIGroup" {
+			groups = []*doc.Node{n}
 		}
 		for _, g := range groups {
 			var vs []string
-			for _, v := range g.items("versions") {
-				vs = append(vs, v.str("version"))
+			for _, v := range g.Items("versions") {
+				vs = append(vs, v.Str("version"))
 			}
-			pref := g.str("preferredVersion", "version")
-			add(g.str("name"), strings.Join(vs, ", ")+r.st.Dim.Render(" (preferred "+pref+")"))
+			pref := g.Str("preferredVersion", "version")
+			add(g.Str("name"), strings.Join(vs, ", ")+r.st.Dim.Render(" (preferred "+pref+")"))
 		}
 	case "APIResourceList":
-		for _, x := range n.items("resources") {
+		for _, x := range n.Items("resources") {
 			scope := "cluster"
-			if x.str("namespaced") == "true" {
+			if x.Str("namespaced") == "true" {
 				scope = "namespaced"
 			}
 			var verbs []string
-			for _, v := range x.items("verbs") {
-				verbs = append(verbs, v.s)
+			for _, v := range x.Items("verbs") {
+				verbs = append(verbs, v.S)
 			}
-			add(x.str("name"), r.st.Dim.Render(scope+" · "+strings.Join(verbs, ",")))
+			add(x.Str("name"), r.st.Dim.Render(scope+" · "+strings.Join(verbs, ",")))
 		}
 	case "APIGroupDiscoveryList":
-		for _, g := range n.items("items") {
-			name := g.str("metadata", "name")
+		for _, g := range n.Items("items") {
+			name := g.Str("metadata", "name")
 			if name == "" {
 				name = "core"
 			}
-			for _, v := range g.items("versions") {
-				add(name+"/"+v.str("version"), resNames(v.items("resources"), "resource"))
+			for _, v := range g.Items("versions") {
+				add(name+"/"+v.Str("version"), resNames(v.Items("resources"), "resource"))
 			}
 		}
 	}
@@ -357,33 +359,34 @@ func (r *renderer) discoveryView(n *node) []string {
 }
 
 // openAPISummary counts an OpenAPI document's paths and schemas.
-func openAPISummary(n *node, path string) string {
-	if paths := n.get("paths"); paths != nil && n.get("openapi") == nil && n.get("swagger") == nil {
-		return fmt.Sprintf("openapi v3 index: %s", plural(len(paths.keys), "group version"))
+func openAPISummary(n *doc.Node, path string) string {
+	if paths := n.Get("paths"); paths != nil && n.Get("openapi") == nil && n.Get("swagger") == nil {
+		return fmt.Sprintf("openapi v3 index: %s", plural(len(paths.Keys), "group version"))
 	}
 	where := strings.TrimPrefix(path, "/openapi/v3/")
-	if n.get("swagger") != nil {
-		return fmt.Sprintf("openapi v2: %s, %s", plural(len(n.get("paths").keysOrNil()), "path"),
-			plural(len(n.get("definitions").keysOrNil()), "definition"))
+	if n.Get("swagger") != nil {
+		return fmt.Sprintf("openapi v2: %s, %s", plural(len(keysOf(n.Get("paths"))), "path"),
+			plural(len(keysOf(n.Get("definitions"))), "definition"))
 	}
-	return fmt.Sprintf("openapi v3 %s: %s, %s", where, plural(len(n.get("paths").keysOrNil()), "path"),
-		plural(len(n.get("components", "schemas").keysOrNil()), "schema"))
+	return fmt.Sprintf("openapi v3 %s: %s, %s", where, plural(len(keysOf(n.Get("paths"))), "path"),
+		plural(len(keysOf(n.Get("components", "schemas"))), "schema"))
 }
 
-func (n *node) keysOrNil() []string {
+// keysOf returns an object's keys, nil for a missing one.
+func keysOf(n *doc.Node) []string {
 	if n == nil {
 		return nil
 	}
-	return n.keys
+	return n.Keys
 }
 
 // openAPIView lists the paths of an OpenAPI document.
-func (r *renderer) openAPIView(n *node) []string {
-	paths := n.get("paths")
+func (r *renderer) openAPIView(n *doc.Node) []string {
+	paths := n.Get("paths")
 	if paths == nil {
 		return nil
 	}
-	keys := append([]string(nil), paths.keys...)
+	keys := append([]string(nil), paths.Keys...)
 	sort.Strings(keys)
 	var lines []string
 	for _, k := range keys {

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kubewire/kubewire/tracer/doc"
 	"github.com/kubewire/kubewire/tracer/kubeproto"
 )
 
@@ -70,7 +71,7 @@ func redactProto(data []byte, c Context) (out []byte, changed, ok bool) {
 	if err != nil {
 		return nil, false, false
 	}
-	docs, err := parseJSONDocs(js)
+	docs, err := doc.ParseJSONStream(js)
 	if err != nil || len(docs) != 1 {
 		return nil, false, false
 	}
@@ -81,7 +82,7 @@ func redactProto(data []byte, c Context) (out []byte, changed, ok bool) {
 	}
 	gvk := obj.GetObjectKind().GroupVersionKind()
 	fresh, err := kubeproto.Scheme().New(gvk)
-	if err != nil || json.Unmarshal([]byte(docs[0].jsonString()), fresh) != nil {
+	if err != nil || json.Unmarshal([]byte(docs[0].JSON()), fresh) != nil {
 		return nil, true, true
 	}
 	fresh.GetObjectKind().SetGroupVersionKind(gvk)

@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"mime"
 	"strings"
+
+	"github.com/kubewire/kubewire/tracer/doc"
 )
 
 // Mark starts every marker that replaces a secret value.
@@ -115,6 +117,27 @@ func mayMatch(data []byte) bool {
 	return false
 }
 
+// yamlBody redacts a YAML stream (a server-side apply patch, a body sent as
+// application/yaml), keeping its comments and layout.
+func yamlBody(data []byte, c Context) ([]byte, bool, bool) {
+	ys, docs, err := doc.ParseYAMLStream(data)
+	if err != nil {
+		return nil, false, false
+	}
+	w := &walker{ctx: c}
+	for _, d := range docs {
+		w.document(d)
+	}
+	if !w.changed {
+		return data, false, true
+	}
+	out, err := doc.EncodeYAML(ys)
+	if err != nil {
+		return nil, true, true
+	}
+	return out, true, true
+}
+
 func looksJSON(data []byte) bool {
 	t := bytes.TrimSpace(data)
 	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
@@ -130,7 +153,7 @@ func mayHoldSecret(data []byte, c Context) bool {
 
 // jsonBody redacts one or more JSON documents.
 func jsonBody(data []byte, c Context) ([]byte, bool, bool) {
-	docs, err := parseJSONDocs(data)
+	docs, err := doc.ParseJSONStream(data)
 	if err != nil {
 		return nil, false, false
 	}
@@ -146,7 +169,7 @@ func jsonBody(data []byte, c Context) ([]byte, bool, bool) {
 		if i > 0 {
 			out.WriteByte('\n')
 		}
-		d.encode(&out)
+		out.WriteString(d.JSON())
 	}
 	if bytes.HasSuffix(data, []byte("\n")) {
 		out.WriteByte('\n')

@@ -3,6 +3,8 @@ package redact
 import (
 	"encoding/base64"
 	"strings"
+
+	"github.com/kubewire/kubewire/tracer/doc"
 )
 
 // lastApplied is the annotation in which kubectl apply keeps the whole
@@ -30,7 +32,7 @@ type walker struct {
 }
 
 // document redacts one whole body.
-func (w *walker) document(n *node) {
+func (w *walker) document(n *doc.Node) {
 	if isJSONPatch(n) {
 		w.jsonPatch(n)
 		return
@@ -44,12 +46,12 @@ func (w *walker) document(n *node) {
 
 // value redacts n, found under key in its parent ("" at the top or in an
 // array).
-func (w *walker) value(n *node, r role, key string) {
-	switch n.kind {
+func (w *walker) value(n *doc.Node, r role, key string) {
+	switch n.Kind {
 	case 'o':
 		w.object(n, r)
 	case 'a':
-		for _, e := range n.vals {
+		for _, e := range n.Vals {
 			w.value(e, r, key)
 		}
 	case 's':
@@ -57,28 +59,28 @@ func (w *walker) value(n *node, r role, key string) {
 	}
 }
 
-func (w *walker) object(n *node, r role) {
-	kind := n.str("kind")
+func (w *walker) object(n *doc.Node, r role) {
+	kind := n.Str("kind")
 	secret := kind == "Secret" || (kind == "" && r == roleSecret)
 	if secret {
 		for _, k := range []string{"data", "stringData"} {
-			if v := n.get(k); v != nil {
+			if v := n.Get(k); v != nil {
 				w.markValues(v, k == "data")
 			}
 		}
 	}
 	// An env entry (containers[].env, exec plugins' env) whose name says
 	// it holds a secret.
-	if name := n.get("name"); name != nil && name.kind == 's' && SecretName(name.s) {
-		if v := n.get("value"); v != nil && v.kind == 's' {
+	if name := n.Get("name"); name != nil && name.Kind == 's' && SecretName(name.S) {
+		if v := n.Get("value"); v != nil && v.Kind == 's' {
 			w.mark(v, false)
 		}
 	}
-	if la := n.get("metadata").get("annotations").get(lastApplied); la != nil {
+	if la := n.Get("metadata", "annotations", lastApplied); la != nil {
 		w.embedded(la, secret || r == roleSecret)
 	}
-	for i, k := range n.keys {
-		v := n.vals[i]
+	for i, k := range n.Keys {
+		v := n.Vals[i]
 		if secret && (k == "data" || k == "stringData") {
 			continue
 		}
@@ -100,22 +102,22 @@ func (w *walker) object(n *node, r role) {
 }
 
 // str redacts a string found under key.
-func (w *walker) str(n *node, key string) {
-	if n.s == "" || isMarker(n.s) {
+func (w *walker) str(n *doc.Node, key string) {
+	if n.S == "" || isMarker(n.S) {
 		return
 	}
 	if SecretName(key) {
 		w.mark(n, false)
 		return
 	}
-	if looksKubeconfig(n.s) {
+	if looksKubeconfig(n.S) {
 		w.embedded(n, false)
-		if n.kind != 's' || isMarker(n.s) {
+		if n.Kind != 's' || isMarker(n.S) {
 			return
 		}
 	}
-	if s, ok := scrubString(n.s); ok {
-		n.setString(s)
+	if s, ok := scrubString(n.S); ok {
+		n.SetString(s)
 		w.changed = true
 	}
 }
@@ -124,8 +126,8 @@ func (w *walker) str(n *node, key string) {
 // annotation, a kubeconfig in a ConfigMap. secret says the document is a
 // Secret even if it names no kind. A document that does not parse is
 // marked whole if it may be a Secret's.
-func (w *walker) embedded(n *node, secret bool) {
-	if n.kind != 's' {
+func (w *walker) embedded(n *doc.Node, secret bool) {
+	if n.Kind != 's' {
 		r := roleAny
 		if secret {
 			r = roleSecret
@@ -133,7 +135,7 @@ func (w *walker) embedded(n *node, secret bool) {
 		w.value(n, r, "")
 		return
 	}
-	if n.s == "" || isMarker(n.s) {
+	if n.S == "" || isMarker(n.S) {
 		return
 	}
 	c := w.ctx
@@ -142,7 +144,7 @@ func (w *walker) embedded(n *node, secret bool) {
 	} else if c.secrets() {
 		c = Context{}
 	}
-	data := []byte(n.s)
+	data := []byte(n.S)
 	var out []byte
 	var changed, ok bool
 	if looksJSON(data) {
@@ -151,26 +153,26 @@ func (w *walker) embedded(n *node, secret bool) {
 		out, changed, ok = yamlBody(data, c)
 	}
 	switch {
-	case !ok && (secret || strings.Contains(n.s, "Secret")):
+	case !ok && (secret || strings.Contains(n.S, "Secret")):
 		w.mark(n, false)
 	case !ok:
-		if s, ok := scrubString(n.s); ok {
-			n.setString(s)
+		if s, ok := scrubString(n.S); ok {
+			n.SetString(s)
 			w.changed = true
 		}
 	case changed && out == nil:
 		w.mark(n, false)
 	case changed:
-		n.setString(string(out))
+		n.SetString(string(out))
 		w.changed = true
 	}
 }
 
 // markValues marks every value of a Secret's data or stringData; bytes
 // says the values are base64 bytes.
-func (w *walker) markValues(n *node, bytes bool) {
-	if n.kind == 'o' {
-		for _, v := range n.vals {
+func (w *walker) markValues(n *doc.Node, bytes bool) {
+	if n.Kind == 'o' {
+		for _, v := range n.Vals {
 			w.markAll(v, bytes)
 		}
 		return
@@ -179,10 +181,10 @@ func (w *walker) markValues(n *node, bytes bool) {
 }
 
 // markAll marks every scalar in n, keeping keys and nulls.
-func (w *walker) markAll(n *node, bytes bool) {
-	switch n.kind {
+func (w *walker) markAll(n *doc.Node, bytes bool) {
+	switch n.Kind {
 	case 'o', 'a':
-		for _, v := range n.vals {
+		for _, v := range n.Vals {
 			w.markAll(v, bytes)
 		}
 	default:
@@ -192,15 +194,15 @@ func (w *walker) markAll(n *node, bytes bool) {
 
 // mark replaces a scalar with a marker of its length. Nulls, empty
 // strings and markers stay.
-func (w *walker) mark(n *node, bytes bool) {
-	if n.isNull() || n.s == "" || isMarker(n.s) {
+func (w *walker) mark(n *doc.Node, bytes bool) {
+	if n.Kind == 'z' || n.S == "" || isMarker(n.S) {
 		return
 	}
-	m := marker(len(n.s))
+	m := marker(len(n.S))
 	if bytes && w.b64 {
 		m = base64.StdEncoding.EncodeToString([]byte(m))
 	}
-	n.setString(m)
+	n.SetString(m)
 	w.changed = true
 }
 
@@ -217,12 +219,12 @@ func isMarker(s string) bool {
 
 // isJSONPatch reports whether n is a JSON Patch (RFC 6902): an array of
 // operations, each with an op and a path.
-func isJSONPatch(n *node) bool {
-	if n.kind != 'a' || len(n.vals) == 0 {
+func isJSONPatch(n *doc.Node) bool {
+	if n.Kind != 'a' || len(n.Vals) == 0 {
 		return false
 	}
-	for _, op := range n.vals {
-		if op.get("op") == nil || op.get("path") == nil {
+	for _, op := range n.Vals {
+		if op.Get("op") == nil || op.Get("path") == nil {
 			return false
 		}
 	}
@@ -232,14 +234,14 @@ func isJSONPatch(n *node) bool {
 // jsonPatch redacts the values of a JSON Patch. Aimed at the secrets
 // resource, every value is a Secret's but those under /metadata; the
 // last-applied annotation is read as the object it holds.
-func (w *walker) jsonPatch(n *node) {
+func (w *walker) jsonPatch(n *doc.Node) {
 	secrets := w.ctx.secrets()
-	for _, op := range n.vals {
-		v := op.get("value")
+	for _, op := range n.Vals {
+		v := op.Get("value")
 		if v == nil {
 			continue
 		}
-		path := op.str("path")
+		path := op.Str("path")
 		// JSON Pointer escapes "/" in a key as "~1".
 		last := path[strings.LastIndex(path, "/")+1:]
 		last = strings.ReplaceAll(strings.ReplaceAll(last, "~1", "/"), "~0", "~")
@@ -253,9 +255,9 @@ func (w *walker) jsonPatch(n *node) {
 			// the applied Secret.
 			ann := v
 			if path == "/metadata" {
-				ann = v.get("annotations")
+				ann = v.Get("annotations")
 			}
-			if la := ann.get(lastApplied); la != nil && (path == "/metadata" || path == "/metadata/annotations") {
+			if la := ann.Get(lastApplied); la != nil && (path == "/metadata" || path == "/metadata/annotations") {
 				w.embedded(la, true)
 			}
 			w.value(v, roleAny, last)
