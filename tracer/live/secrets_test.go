@@ -52,6 +52,16 @@ func (c canaries) absent(t *testing.T, where string, data []byte) {
 	}
 }
 
+// namespace creates a namespace for the test, deleted after it, once its
+// default ServiceAccount exists.
+func namespace(t *testing.T, ns string) string {
+	t.Helper()
+	labtest.MustKubectl(t, "create", "namespace", ns)
+	t.Cleanup(func() { labtest.Kubectl(t, "delete", "namespace", ns, "--wait=false") })
+	labtest.MustKubectl(t, "wait", "--for=create", "serviceaccount/default", "-n", ns, "--timeout=60s")
+	return ns
+}
+
 // views are the live renderer at every detail level, whole bodies shown.
 type views [render.LevelBodies + 1]*bytes.Buffer
 
@@ -68,10 +78,7 @@ func newViews() (views, record.Sinks) {
 func TestCanarySecretsStayOut(t *testing.T) {
 	l := labtest.Lab(t)
 	c := canaries{}
-	ns := "canary-" + runID
-	labtest.MustKubectl(t, "create", "namespace", ns)
-	t.Cleanup(func() { labtest.Kubectl(t, "delete", "namespace", ns, "--wait=false") })
-	labtest.MustKubectl(t, "wait", "--for=create", "serviceaccount/default", "-n", ns, "--timeout=60s")
+	ns := namespace(t, "canary-"+runID)
 	streamNS, pod := runningPod(t)
 
 	dir := t.TempDir()
@@ -262,10 +269,7 @@ func TestCanarySecretsStayOut(t *testing.T) {
 func TestCommandLineIsRedacted(t *testing.T) {
 	l := labtest.Lab(t)
 	c := canaries{}
-	ns := "canary-cmd-" + runID
-	labtest.MustKubectl(t, "create", "namespace", ns)
-	t.Cleanup(func() { labtest.Kubectl(t, "delete", "namespace", ns, "--wait=false") })
-	labtest.MustKubectl(t, "wait", "--for=create", "serviceaccount/default", "-n", ns, "--timeout=60s")
+	ns := namespace(t, "canary-cmd-"+runID)
 	tok := strings.TrimSpace(labtest.MustKubectl(t, "create", "token", "default", "-n", ns))
 	c["--token"] = tok
 	literal := c.add("from-literal")

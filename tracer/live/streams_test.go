@@ -21,10 +21,7 @@ import (
 // Running pod's namespace and name.
 func runningPod(t *testing.T) (string, string) {
 	t.Helper()
-	ns := fmt.Sprintf("live-streams-%d", time.Now().UnixNano()%1e6)
-	labtest.MustKubectl(t, "create", "namespace", ns)
-	t.Cleanup(func() { labtest.Kubectl(t, "delete", "namespace", ns, "--wait=false") })
-	labtest.MustKubectl(t, "wait", "--for=create", "serviceaccount/default", "-n", ns, "--timeout=60s")
+	ns := namespace(t, fmt.Sprintf("live-streams-%d", time.Now().UnixNano()%1e6))
 	labtest.MustKubectl(t, "create", "deployment", "web", "-n", ns, "--image=nginx", "--port=80")
 	var pod string
 	labtest.Eventually(t, 90*time.Second, func() error {

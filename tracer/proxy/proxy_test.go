@@ -377,6 +377,32 @@ func readWSFrame(r io.Reader) ([]byte, error) {
 	return p, nil
 }
 
+// upgradeExec opens a tunnel through the proxy the way kubectl does and
+// asks to upgrade an exec to proto; the connection closes with the test.
+func upgradeExec(t *testing.T, f *fixture, proto string) (*tls.Conn, *bufio.Reader, *http.Response) {
+	t.Helper()
+	conn, err := net.Dial("tcp", f.proxy.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	host := strings.TrimPrefix(f.upstream.URL, "https://")
+	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", host, host)
+	if resp, err := http.ReadResponse(bufio.NewReader(conn), nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CONNECT: %v %v", resp, err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(f.proxy.cfg.CA.PEM)
+	tc := tls.Client(conn, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}})
+	fmt.Fprintf(tc, "POST /api/v1/namespaces/demo/pods/web/exec?command=cat HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: Upgrade\r\nUpgrade: %s\r\nContent-Length: 0\r\n\r\n", host, f.token, proto)
+	tbr := bufio.NewReader(tc)
+	resp, err := http.ReadResponse(tbr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tc, tbr, resp
+}
+
 // exec and attach over both protocols: relayed byte for byte, decoded into
 // channels, and stdin recorded only with RecordStdin (by default, its size).
 func TestUpgradesRelayBothProtocols(t *testing.T) {
@@ -387,26 +413,7 @@ func TestUpgradesRelayBothProtocols(t *testing.T) {
 		proto, recordStdin := tc.proto, tc.recordStdin
 		t.Run(fmt.Sprintf("%s record-stdin=%v", proto, recordStdin), func(t *testing.T) {
 			f := startFor(t, upgradeServer(t), func(c *Config) { c.RecordStdin = recordStdin })
-			conn, err := net.Dial("tcp", f.proxy.Addr())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			host := strings.TrimPrefix(f.upstream.URL, "https://")
-			fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", host, host)
-			br := bufio.NewReader(conn)
-			if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
-				t.Fatalf("CONNECT: %v %v", resp, err)
-			}
-			pool := x509.NewCertPool()
-			pool.AppendCertsFromPEM(f.proxy.cfg.CA.PEM)
-			tc := tls.Client(conn, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}})
-			fmt.Fprintf(tc, "POST /api/v1/namespaces/demo/pods/web/exec?command=cat HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: Upgrade\r\nUpgrade: %s\r\nContent-Length: 0\r\n\r\n", host, f.token, proto)
-			tbr := bufio.NewReader(tc)
-			resp, err := http.ReadResponse(tbr, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tc, tbr, resp := upgradeExec(t, f, proto)
 			if resp.StatusCode != 101 || !strings.Contains(strings.ToLower(resp.Header.Get("Upgrade")), strings.ToLower(proto)) {
 				t.Fatalf("want 101 with Upgrade %s, got %d %v", proto, resp.StatusCode, resp.Header)
 			}
@@ -585,23 +592,8 @@ func (d *diagnostics) all() string {
 func TestShutdownCutsShortWhatDoesNotFinish(t *testing.T) {
 	diag := &diagnostics{}
 	f := startFor(t, upgradeServer(t), func(c *Config) { c.Diagnostics, c.ShutdownWait = diag, 500*time.Millisecond })
-	conn, err := net.Dial("tcp", f.proxy.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	host := strings.TrimPrefix(f.upstream.URL, "https://")
-	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", host, host)
-	br := bufio.NewReader(conn)
-	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("CONNECT: %v %v", resp, err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(f.proxy.cfg.CA.PEM)
-	tc := tls.Client(conn, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}})
-	fmt.Fprintf(tc, "POST /api/v1/namespaces/demo/pods/web/exec?command=cat HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n\r\n", host, f.token)
-	if resp, err := http.ReadResponse(bufio.NewReader(tc), nil); err != nil || resp.StatusCode != 101 {
-		t.Fatalf("upgrade: %v %v", resp, err)
+	if _, _, resp := upgradeExec(t, f, "SPDY/3.1"); resp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v", resp.Status)
 	}
 	f.sink.WaitFor(t, "the exec's exchange", waitTime, exchangeLine("/exec"))
 	if err := f.proxy.Close(); err != nil {
