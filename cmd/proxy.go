@@ -43,11 +43,10 @@ as itself, so direct access with credentials can be taught.`,
 }
 
 func (o *proxyOptions) run(c *cobra.Command, s Streams) error {
-	out := s.Out
 	if o.outputFile == "-" {
 		o.outputFile = "" // -o json to stdout: proxy runs no command that shares it
 	}
-	opts, closeView := o.options(out, s.ErrOut)
+	opts, closeView := o.options(s.Out, s.ErrOut)
 	opts.Listen = o.listen
 	tr, err := live.Start(c.Context(), opts, "proxy", nil)
 	if err != nil {

@@ -43,7 +43,7 @@ type capture struct {
 	// recorded.
 	release func()
 	// upstream is the API server's response body, closed by abort.
-	upstream io.Closer
+	upstream atomic.Pointer[io.ReadCloser]
 	// aborted is set when kubewire itself cut the exchange short.
 	aborted atomic.Bool
 }
@@ -55,8 +55,8 @@ var errStopped = errors.New("kubewire stopped before this exchange ended")
 // ends it the ordinary way, recorded with errStopped.
 func (c *capture) abort() {
 	c.aborted.Store(true)
-	if c.upstream != nil {
-		_ = c.upstream.Close()
+	if body := c.upstream.Load(); body != nil {
+		_ = (*body).Close()
 	}
 }
 
@@ -146,7 +146,8 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 		return c.fail(req, "upstream", http.StatusBadGateway, fmt.Errorf("kubewire could not reach the API server at %s: %w", p.cfg.Target.Server.Host, err))
 	}
 	x.Timings.FirstByteMs = record.Ms(time.Since(start))
-	c.upstream = resp.Body
+	upstream := resp.Body // before the relay wraps it
+	c.upstream.Store(&upstream)
 	x.Response = &record.Response{Status: resp.StatusCode, Proto: resp.Proto, Headers: p.headers(resp.Header)}
 	if x.Request.Upstream != nil {
 		// The request's own Proto says HTTP/1.1 whatever the transport

@@ -69,7 +69,7 @@ func (c *capture) eventOn(typ, direction, channel string, frame []byte) {
 		Channel:   channel,
 	}
 	switch {
-	case direction == "up" && typ == "data" && !c.p.cfg.RecordStdin && c.stdin(channel):
+	case !c.p.cfg.RecordStdin && ev.Stdin(c.x.Annotation.Subresource):
 		// What a user types into exec or attach (a password at a prompt)
 		// is not recorded; its size is.
 		ev.Body = &record.Body{Bytes: int64(len(frame)), Omitted: true}
@@ -77,17 +77,6 @@ func (c *capture) eventOn(typ, direction, channel string, frame []byte) {
 		ev.Body, _ = c.p.body(c.x.Response.Headers.Get("Content-Type"), frame, int64(len(frame)), c.ctx)
 	}
 	c.p.cfg.Sink.Put(record.Line{Type: record.TypeEvent, Seq: c.x.Seq, Event: ev})
-}
-
-// stdin reports whether what the client sends on channel of this exchange
-// may be a terminal's input: exec's and attach's stdin, and anything they
-// send that did not decode into a channel.
-func (c *capture) stdin(channel string) bool {
-	switch c.x.Annotation.Subresource {
-	case "exec", "attach":
-		return channel == "stdin" || channel == ""
-	}
-	return false
 }
 
 // end closes the stream's record once.

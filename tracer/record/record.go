@@ -183,6 +183,14 @@ type Event struct {
 	Body *Body `json:"body,omitempty"`
 }
 
+// Stdin reports whether the event is input a client sent to exec or
+// attach (subresource): data on its stdin channel, or bytes it sent that
+// did not decode into a channel. It may be a password typed at a prompt.
+func (e *Event) Stdin(subresource string) bool {
+	return (subresource == "exec" || subresource == "attach") && e.Direction == "up" && e.Type == "data" &&
+		(e.Channel == "stdin" || e.Channel == "")
+}
+
 // Body holds a message body. UTF-8 text is kept as Text; anything else as
 // Base64. Bytes counts the whole body even when only part of it is stored.
 type Body struct {

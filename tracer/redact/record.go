@@ -27,14 +27,12 @@ func Exchange(x *record.Exchange, omitStdin bool) {
 		}
 	}
 	for i := range x.Events {
-		event(&x.Events[i], c, x.Annotation.Subresource, omitStdin)
+		event(&x.Events[i], c, omitStdin)
 	}
 }
 
-func event(ev *record.Event, c Context, subresource string, omitStdin bool) {
-	stdin := ev.Direction == "up" && ev.Type == "data" && (ev.Channel == "stdin" || ev.Channel == "") &&
-		(subresource == "exec" || subresource == "attach")
-	if stdin && omitStdin && ev.Body != nil && !ev.Body.Omitted {
+func event(ev *record.Event, c Context, omitStdin bool) {
+	if omitStdin && ev.Stdin(c.Subresource) && ev.Body != nil && !ev.Body.Omitted {
 		ev.Body = &record.Body{Bytes: ev.Body.Bytes, Omitted: true}
 		return
 	}
@@ -76,11 +74,11 @@ func (l *lines) Next() (record.Line, error) {
 		Exchange(line.Exchange, l.omitStdin)
 		l.of[line.Seq] = line.Exchange
 	case record.TypeEvent:
+		var c Context
 		if x := l.of[line.Seq]; x != nil {
-			event(line.Event, Context{Resource: x.Annotation.Resource, Subresource: x.Annotation.Subresource}, x.Annotation.Subresource, l.omitStdin)
-		} else {
-			event(line.Event, Context{}, "", l.omitStdin)
+			c = Context{Resource: x.Annotation.Resource, Subresource: x.Annotation.Subresource}
 		}
+		event(line.Event, c, l.omitStdin)
 	case record.TypeEnd:
 		if line.End.Error != nil {
 			line.End.Error.Message = String(line.End.Error.Message)
