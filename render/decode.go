@@ -10,8 +10,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kubewire/kubewire/tracer/codec"
 	"github.com/kubewire/kubewire/tracer/doc"
-	"github.com/kubewire/kubewire/tracer/kubeproto"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -46,7 +46,7 @@ func decodeBody(b *record.Body) decoded {
 		return decoded{}
 	}
 	mt, _ := mediaType(b.ContentType)
-	if bytes.HasPrefix(data, kubeproto.Magic) || mt == kubeproto.MediaType {
+	if bytes.HasPrefix(data, codec.Magic) || mt == codec.MediaType {
 		return decodeProtobuf(data, b.Truncated)
 	}
 	if b.Base64 != "" {
@@ -95,8 +95,8 @@ func decodeProtobuf(data []byte, truncated bool) decoded {
 // decodeProtoObject decodes an enveloped protobuf object; kinds outside the
 // scheme come back as an error naming their apiVersion and kind.
 func decodeProtoObject(data []byte) (runtime.Object, error) {
-	obj, err := kubeproto.Decode(data)
-	var unk *kubeproto.UnknownKindError
+	obj, err := codec.Decode(data)
+	var unk *codec.UnknownKindError
 	if errors.As(err, &unk) {
 		return nil, fmt.Errorf("protobuf object %s, kind %s (%s): not a kind kubewire knows, so not decoded",
 			orCore(unk.APIVersion), unk.Kind, size(int64(unk.Size)))
@@ -115,7 +115,7 @@ func orCore(apiVersion string) string {
 // set, as the server would have sent it as JSON.
 func objectTree(obj runtime.Object) (*doc.Node, error) {
 	if obj.GetObjectKind().GroupVersionKind().Kind == "" {
-		if gvks, _, err := kubeproto.Scheme().ObjectKinds(obj); err == nil && len(gvks) > 0 {
+		if gvks, _, err := codec.Scheme().ObjectKinds(obj); err == nil && len(gvks) > 0 {
 			obj.GetObjectKind().SetGroupVersionKind(gvks[0])
 		}
 	}
@@ -129,7 +129,7 @@ func objectTree(obj runtime.Object) (*doc.Node, error) {
 // decodeWatchFrame decodes one protobuf watch frame (without its 4-byte
 // length prefix). It returns the event type and the object as a tree.
 func decodeWatchFrame(data []byte) (string, *doc.Node, error) {
-	f, err := kubeproto.DecodeFrame(data)
+	f, err := codec.DecodeFrame(data)
 	if err != nil {
 		return "", nil, err
 	}

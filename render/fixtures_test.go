@@ -28,7 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubewire/kubewire/tracer/classify"
-	"github.com/kubewire/kubewire/tracer/kubeproto"
+	"github.com/kubewire/kubewire/tracer/codec"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -47,7 +47,7 @@ func writeFixtures(dir string) error {
 	if err != nil {
 		return err
 	}
-	body := append(append([]byte(nil), kubeproto.Magic...), data...)
+	body := append(append([]byte(nil), codec.Magic...), data...)
 
 	u, err := url.Parse(server + path)
 	if err != nil {

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -10,10 +9,8 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
 
+	"github.com/kubewire/kubewire/tracer/codec"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -31,38 +28,6 @@ var stageOrder = []string{
 	record.StageAdmission,
 	record.StageValidation,
 	record.StageStorage,
-}
-
-// statusDecoder decodes a metav1.Status in JSON, YAML or protobuf, the way
-// the API server encodes it.
-var statusDecoder = func() runtime.Decoder {
-	s := runtime.NewScheme()
-	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
-	return serializer.NewCodecFactory(s).UniversalDeserializer()
-}()
-
-// DecodeStatus decodes a metav1.Status response body (JSON or protobuf);
-// it returns nil when body is not a Status.
-func DecodeStatus(contentType string, body []byte) *metav1.Status {
-	if len(body) == 0 {
-		return nil
-	}
-	obj, _, err := statusDecoder.Decode(body, nil, nil)
-	if err == nil {
-		if st, ok := obj.(*metav1.Status); ok {
-			return st
-		}
-		return nil
-	}
-	// A Status without kind/apiVersion, as some proxies and old servers
-	// send.
-	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' && !strings.Contains(contentType, "protobuf") {
-		var st metav1.Status
-		if json.Unmarshal(trimmed, &st) == nil && (st.Status != "" || st.Reason != "") {
-			return &st
-		}
-	}
-	return nil
 }
 
 // request kinds, for which stages apply.
@@ -207,7 +172,7 @@ func Journey(a *record.Auth, ann record.Annotation, status int, respHeader http.
 		return
 	}
 
-	st := DecodeStatus(contentType, body)
+	st := codec.DecodeStatus(contentType, body)
 	o := classifyOutcome(a, ann, k, status, st, body)
 	if st != nil && st.Details != nil {
 		for _, c := range st.Details.Causes {

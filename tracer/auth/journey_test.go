@@ -8,9 +8,6 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 
 	"github.com/kubewire/kubewire/tracer/classify"
 	"github.com/kubewire/kubewire/tracer/record"
@@ -111,31 +108,6 @@ func TestJourneySynthetic(t *testing.T) {
 				t.Error("no reason for the stop")
 			}
 		})
-	}
-}
-
-// The server sends a Status in protobuf to clients that ask for it.
-func TestDecodeStatusProtobuf(t *testing.T) {
-	s := runtime.NewScheme()
-	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
-	want := &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: "Failure", Code: 403, Reason: "Forbidden",
-		Message: `pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "demo"`}
-	var buf bytes.Buffer
-	if err := protobuf.NewSerializer(s, s).Encode(want, &buf); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.HasPrefix(buf.Bytes(), []byte("k8s\x00")) {
-		t.Fatalf("not a protobuf envelope: %q", buf.Bytes()[:8])
-	}
-	got := DecodeStatus("application/vnd.kubernetes.protobuf", buf.Bytes())
-	if got == nil || got.Message != want.Message || got.Code != 403 {
-		t.Fatalf("decoded %+v", got)
-	}
-	if DecodeStatus("application/json", []byte(`{"kind":"PodList","apiVersion":"v1","items":[]}`)) != nil {
-		t.Error("a PodList decoded as a Status")
-	}
-	if DecodeStatus("text/plain", []byte("Too many requests")) != nil {
-		t.Error("plain text decoded as a Status")
 	}
 }
 

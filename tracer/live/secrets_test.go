@@ -22,7 +22,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 
 	"github.com/kubewire/kubewire/render"
-	"github.com/kubewire/kubewire/tracer/kubeproto"
+	"github.com/kubewire/kubewire/tracer/codec"
 	"github.com/kubewire/kubewire/tracer/lab/labtest"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/record/recordtest"
@@ -236,7 +236,7 @@ func TestCanarySecretsStayOut(t *testing.T) {
 			continue
 		}
 		b := ex.Response.Body
-		obj, err := kubeproto.Decode(b.Data())
+		obj, err := codec.Decode(b.Data())
 		if err != nil || b.Truncated || !b.Redacted {
 			t.Fatalf("the TokenRequest response should be stored whole and redacted: %v %+v", err, b)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/elazarl/goproxy"
 
+	"github.com/kubewire/kubewire/tracer/codec"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/redact"
 )
@@ -227,11 +227,7 @@ func (c *capture) fail(req *http.Request, phase string, status int, err error) *
 	if code == 499 {
 		code = http.StatusBadGateway
 	}
-	st := map[string]any{
-		"kind": "Status", "apiVersion": "v1", "metadata": map[string]any{},
-		"status": "Failure", "message": err.Error(), "code": code,
-	}
-	data, _ := json.Marshal(st)
+	data := codec.FailureStatus(code, "", redact.String(err.Error()))
 	return &http.Response{
 		StatusCode: code, Status: fmt.Sprintf("%d %s", code, http.StatusText(code)),
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/kubewire/kubewire/tracer/classify"
-	"github.com/kubewire/kubewire/tracer/kubeproto"
+	"github.com/kubewire/kubewire/tracer/codec"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/redact"
 )
@@ -239,7 +239,7 @@ func (f *lengthFramer) feed(p []byte) []frame {
 		}
 		data := append([]byte(nil), f.buf[4:4+n]...)
 		f.buf = f.buf[4+n:]
-		out = append(out, frame{kubeproto.EventType(data), data})
+		out = append(out, frame{codec.EventType(data), data})
 	}
 	return out
 }

@@ -10,7 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubewire/kubewire/tracer/kubeproto"
+	"github.com/kubewire/kubewire/tracer/codec"
 )
 
 // shapes put a secret value where each redaction path must find it; %s is
@@ -42,7 +42,7 @@ func FuzzBody(f *testing.F) {
 	f.Add([]byte(`[{"op":"add","path":"/data/x","value":{"y":1}}]`), "abcdefgh12", uint8(2), uint8(2))
 	f.Add([]byte("k8s\x00\n\x0c\n\x02v1\x12\x06Secret"), "p4ssw0rdp4ss", uint8(8), uint8(3))
 	f.Add([]byte(`{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"kind\":\"Secret\"}"}}}`), "zzzzzzzz9", uint8(3), uint8(4))
-	cts := []string{"application/json", "application/apply-patch+yaml", kubeproto.MediaType, "text/plain", kubeproto.MediaType + ";stream=watch"}
+	cts := []string{"application/json", "application/apply-patch+yaml", codec.MediaType, "text/plain", codec.MediaType + ";stream=watch"}
 	ctxs := []Context{{}, secrets, {Resource: "serviceaccounts", Subresource: "token"}, {Resource: "configmaps"}, {Resource: "secrets", Subresource: "status"}}
 	f.Fuzz(func(t *testing.T, data []byte, value string, shape, which uint8) {
 		ct, c := cts[int(which)%len(cts)], ctxs[int(which/8)%len(ctxs)]
@@ -64,10 +64,10 @@ func FuzzBody(f *testing.F) {
 			sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s"}, StringData: map[string]string{"k": value}}
 			sec.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 			var err error
-			if body, err = kubeproto.Encode(sec); err != nil {
+			if body, err = codec.Encode(sec); err != nil {
 				t.Fatal(err)
 			}
-			s.ct = kubeproto.MediaType
+			s.ct = codec.MediaType
 		} else {
 			body = []byte(strings.Replace(s.body, "%s", value, 1))
 		}

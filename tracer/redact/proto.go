@@ -7,11 +7,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kubewire/kubewire/tracer/codec"
 	"github.com/kubewire/kubewire/tracer/doc"
-	"github.com/kubewire/kubewire/tracer/kubeproto"
 )
 
-var protoMagic = kubeproto.Magic
+var protoMagic = codec.Magic
 
 // protoBody redacts a protobuf object or watch frame. What kubewire cannot
 // decode is dropped if it may hold a secret.
@@ -30,20 +30,20 @@ func protoBody(data []byte, c Context) ([]byte, bool) {
 // data does not decode; a redacted object that will not encode again is
 // dropped (nil, true, true).
 func redactProto(data []byte, c Context) (out []byte, changed, ok bool) {
-	if !bytes.HasPrefix(data, kubeproto.Magic) {
-		f, err := kubeproto.DecodeFrame(data)
+	if !bytes.HasPrefix(data, codec.Magic) {
+		f, err := codec.DecodeFrame(data)
 		if err != nil || f.Type == "" {
 			return nil, false, false
 		}
 		return redactRaw(data, &f.Object, c, f.Encode)
 	}
-	obj, err := kubeproto.Decode(data)
+	obj, err := codec.Decode(data)
 	if err != nil {
 		return nil, false, false
 	}
 	switch o := obj.(type) {
 	case *metav1.WatchEvent:
-		return redactRaw(data, &o.Object, c, func() ([]byte, error) { return kubeproto.Encode(o) })
+		return redactRaw(data, &o.Object, c, func() ([]byte, error) { return codec.Encode(o) })
 	case *metav1.Table:
 		// Rows carry their objects as nested protobuf.
 		for i := range o.Rows {
@@ -81,7 +81,7 @@ func redactProto(data []byte, c Context) (out []byte, changed, ok bool) {
 		return data, false, true
 	}
 	gvk := obj.GetObjectKind().GroupVersionKind()
-	fresh, err := kubeproto.Scheme().New(gvk)
+	fresh, err := codec.Scheme().New(gvk)
 	if err != nil || json.Unmarshal([]byte(docs[0].JSON()), fresh) != nil {
 		return nil, true, true
 	}
@@ -114,7 +114,7 @@ func redactRaw(data []byte, raw *runtime.RawExtension, c Context, encode func() 
 }
 
 func encodeOrDrop(obj runtime.Object) ([]byte, bool, bool) {
-	out, err := kubeproto.Encode(obj)
+	out, err := codec.Encode(obj)
 	if err != nil {
 		return nil, true, true
 	}

@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/kubewire/kubewire/tracer/kubeproto"
+	"github.com/kubewire/kubewire/tracer/codec"
 )
 
 const canary = "kubewire-canary-s3cr3t"
@@ -191,7 +191,7 @@ func secretObject(name string) *corev1.Secret {
 }
 
 func TestProtobuf(t *testing.T) {
-	obj, err := kubeproto.Encode(secretObject("s"))
+	obj, err := codec.Encode(secretObject("s"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestProtobuf(t *testing.T) {
 		if bytes.Contains(out, []byte(canary)) || bytes.Contains(out, []byte(canaryB64)) {
 			t.Fatal("secret survived")
 		}
-		got, err := kubeproto.Decode(out)
+		got, err := codec.Decode(out)
 		if err != nil {
 			t.Fatalf("redacted protobuf does not decode: %v", err)
 		}
@@ -217,7 +217,7 @@ func TestProtobuf(t *testing.T) {
 		return s
 	}
 	t.Run("object", func(t *testing.T) {
-		out, changed := Body(kubeproto.MediaType, obj, secrets)
+		out, changed := Body(codec.MediaType, obj, secrets)
 		if !changed {
 			t.Fatal("nothing redacted")
 		}
@@ -226,11 +226,11 @@ func TestProtobuf(t *testing.T) {
 	t.Run("watch frame", func(t *testing.T) {
 		ev := metav1.WatchEvent{Type: "ADDED", Object: runtime.RawExtension{Raw: obj}}
 		frame, _ := ev.Marshal()
-		out, changed := Body(kubeproto.MediaType+";stream=watch", frame, secrets)
+		out, changed := Body(codec.MediaType+";stream=watch", frame, secrets)
 		if !changed {
 			t.Fatal("nothing redacted")
 		}
-		f, err := kubeproto.DecodeFrame(out)
+		f, err := codec.DecodeFrame(out)
 		if err != nil || f.Type != "ADDED" {
 			t.Fatalf("frame %v %v", f, err)
 		}
@@ -239,24 +239,24 @@ func TestProtobuf(t *testing.T) {
 	t.Run("a harmless object is kept byte for byte", func(t *testing.T) {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Data: map[string]string{"token": "is a word here"}}
 		cm.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
-		data, _ := kubeproto.Encode(cm)
+		data, _ := codec.Encode(cm)
 		// "token" makes the redactor look; the key rule marks it.
-		out, _ := Body(kubeproto.MediaType, data, Context{Resource: "configmaps"})
-		got, err := kubeproto.Decode(out)
+		out, _ := Body(codec.MediaType, data, Context{Resource: "configmaps"})
+		got, err := codec.Decode(out)
 		if err != nil || got.(*corev1.ConfigMap).Name != "c" {
 			t.Fatalf("%v %v", got, err)
 		}
 		plain := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "c"}, Data: map[string]string{"a": "b"}}
 		plain.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
-		data, _ = kubeproto.Encode(plain)
-		if out, changed := Body(kubeproto.MediaType, data, Context{Resource: "configmaps"}); changed || !bytes.Equal(out, data) {
+		data, _ = codec.Encode(plain)
+		if out, changed := Body(codec.MediaType, data, Context{Resource: "configmaps"}); changed || !bytes.Equal(out, data) {
 			t.Error("a configmap without secrets changed")
 		}
 	})
 	t.Run("an unknown kind that may hold a secret is dropped", func(t *testing.T) {
 		unk := runtime.Unknown{TypeMeta: runtime.TypeMeta{APIVersion: "example.dev/v1", Kind: "SecretStore"}, Raw: []byte(canary)}
 		raw, _ := unk.Marshal()
-		out, changed := Body(kubeproto.MediaType, append(append([]byte(nil), kubeproto.Magic...), raw...), Context{Resource: "secretstores"})
+		out, changed := Body(codec.MediaType, append(append([]byte(nil), codec.Magic...), raw...), Context{Resource: "secretstores"})
 		if !changed || out != nil {
 			t.Fatalf("kept %q", out)
 		}

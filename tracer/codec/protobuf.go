@@ -1,10 +1,12 @@
-// Package kubeproto reads and writes the Kubernetes protobuf encoding the
-// API server speaks to typed clients: objects in the "k8s\x00" envelope
-// (runtime.Unknown), and the frames of a protobuf watch (metav1.WatchEvent).
-// It decodes with the API machinery's own serializer over client-go's
-// scheme plus the meta types (Table, Status, discovery) that scheme leaves
-// out. The proxy, the redactor and the renderer all decode through it.
-package kubeproto
+// Package codec reads and writes what the Kubernetes API server puts on
+// the wire besides plain JSON: the protobuf encoding it speaks to typed
+// clients (objects in the "k8s\x00" envelope, runtime.Unknown, and the
+// frames of a protobuf watch, metav1.WatchEvent), and the metav1.Status it
+// answers failures with, in any encoding. It decodes with the API
+// machinery's own serializers over client-go's scheme plus the meta types
+// (Table, Status, discovery) that scheme leaves out. The proxy, the
+// redactor, the journey and the renderer all decode through it.
+package codec
 
 import (
 	"bytes"
@@ -27,9 +29,9 @@ var Magic = []byte("k8s\x00")
 const MediaType = "application/vnd.kubernetes.protobuf"
 
 var (
-	once       sync.Once
-	scheme     *runtime.Scheme
-	serializer *protobuf.Serializer
+	once            sync.Once
+	scheme          *runtime.Scheme
+	protoSerializer *protobuf.Serializer
 )
 
 func setup() {
@@ -39,11 +41,11 @@ func setup() {
 		metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
 		_ = metav1.AddMetaToScheme(s)
 		_ = apidiscoveryv2.AddToScheme(s)
-		scheme, serializer = s, protobuf.NewSerializer(s, s)
+		scheme, protoSerializer = s, protobuf.NewSerializer(s, s)
 	})
 }
 
-// Scheme is the scheme kubeproto decodes with.
+// Scheme is the scheme codec decodes with.
 func Scheme() *runtime.Scheme {
 	setup()
 	return scheme
@@ -66,7 +68,7 @@ func (e *UnknownKindError) Error() string {
 // *UnknownKindError.
 func Decode(data []byte) (runtime.Object, error) {
 	setup()
-	obj, gvk, err := serializer.Decode(data, nil, nil)
+	obj, gvk, err := protoSerializer.Decode(data, nil, nil)
 	if err == nil {
 		if gvk != nil {
 			obj.GetObjectKind().SetGroupVersionKind(*gvk)
@@ -91,7 +93,7 @@ func Encode(obj runtime.Object) ([]byte, error) {
 		return nil, errors.New("protobuf encode: the object has no kind")
 	}
 	var b bytes.Buffer
-	if err := serializer.Encode(obj, &b); err != nil {
+	if err := protoSerializer.Encode(obj, &b); err != nil {
 		return nil, fmt.Errorf("protobuf encode: %w", err)
 	}
 	return b.Bytes(), nil
@@ -102,7 +104,7 @@ func Encode(obj runtime.Object) ([]byte, error) {
 type Frame struct {
 	metav1.WatchEvent
 	// envelope is the k8s envelope the frame came in, nil for a bare
-	// WatchEvent (what the API server's stream serializer writes).
+	// WatchEvent (what the API server's stream protoSerializer writes).
 	envelope *runtime.Unknown
 }
 

@@ -1,4 +1,4 @@
-package kubeproto
+package codec
 
 import (
 	"bytes"

@@ -1,0 +1,55 @@
+package codec
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+)
+
+// statusDecoder decodes a metav1.Status in JSON, YAML or protobuf, the way
+// the API server encodes it.
+var statusDecoder = func() runtime.Decoder {
+	s := runtime.NewScheme()
+	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
+	return serializer.NewCodecFactory(s).UniversalDeserializer()
+}()
+
+// DecodeStatus decodes a metav1.Status response body (JSON, YAML or
+// protobuf); it returns nil when body is not a Status.
+func DecodeStatus(contentType string, body []byte) *metav1.Status {
+	if len(body) == 0 {
+		return nil
+	}
+	obj, _, err := statusDecoder.Decode(body, nil, nil)
+	if err == nil {
+		if st, ok := obj.(*metav1.Status); ok {
+			return st
+		}
+		return nil
+	}
+	// A Status without kind/apiVersion, as some proxies and old servers
+	// send.
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' && !strings.Contains(contentType, "protobuf") {
+		var st metav1.Status
+		if json.Unmarshal(trimmed, &st) == nil && (st.Status != "" || st.Reason != "") {
+			return &st
+		}
+	}
+	return nil
+}
+
+// FailureStatus is the JSON Status kubewire answers a client with when it
+// answers in the API server's place (the server could not be reached).
+func FailureStatus(code int, reason metav1.StatusReason, message string) []byte {
+	st := metav1.Status{
+		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+		Status:   metav1.StatusFailure, Code: int32(code), Reason: reason, Message: message,
+	}
+	data, _ := json.Marshal(st)
+	return data
+}
