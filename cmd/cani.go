@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,7 +9,6 @@ import (
 	"github.com/kubewire/kubewire/render"
 	"github.com/kubewire/kubewire/tracer/auth"
 	"github.com/kubewire/kubewire/tracer/proxy"
-	"github.com/kubewire/kubewire/tracer/record"
 )
 
 type caniOptions struct {
@@ -105,72 +103,10 @@ func (o *caniOptions) run(c *cobra.Command, s Streams) error {
 	if o.output == "json" {
 		err = writeJSON(s.Out, ans)
 	} else {
-		err = writeAccess(s.Out, ans, render.NewStyles(render.OptionsFor(s.Out)))
+		err = render.Access(s.Out, ans, render.OptionsFor(s.Out))
 	}
 	if err == nil && !ans.Allowed {
 		return &ExitError{Code: 1}
 	}
 	return err
-}
-
-// writeAccess prints the answer and the stage diagram.
-func writeAccess(out io.Writer, ans *auth.AccessAnswer, st render.Styles) error {
-	q := ans.Query
-	who := ans.Auth.User
-	if who == "" {
-		who = "you (" + ans.Auth.Method + ")"
-	}
-	what := q.Path
-	if what == "" {
-		what = ans.Resource
-		if ans.Subresource != "" {
-			what += "/" + ans.Subresource
-		}
-		if ans.Group != "" {
-			what += "." + ans.Group
-		}
-		if q.Name != "" {
-			what += " " + q.Name
-		}
-		switch {
-		case q.AllNamespaces:
-			what += " in every namespace"
-		case q.Namespace != "":
-			what += " in namespace " + q.Namespace
-		}
-	}
-	answer := st.Passed.Render("yes")
-	if !ans.Allowed {
-		answer = st.Denied.Render("no")
-	}
-	fmt.Fprintf(out, "may %s %s %s?  %s\n", st.Identity.Render(who), st.Verb(q.Verb), st.Bold.Render(what), answer)
-	segs := []string{st.Dim.Render("client")}
-	for _, s := range ans.Auth.Stages {
-		segs = append(segs, st.Dim.Render(render.SymArrow)+" "+s.Name+" "+stageMark(s.Status, st))
-	}
-	fmt.Fprintf(out, "  %s\n", strings.Join(segs, " "))
-	for _, s := range ans.Auth.Stages {
-		if s.Detail != "" {
-			fmt.Fprintf(out, "  %s %s %s\n", st.Key.Render(fmt.Sprintf("%-22s", s.Name)), stageMark(s.Status, st), s.Detail)
-		}
-	}
-	if ans.EvaluationError != "" {
-		fmt.Fprintf(out, "  %s %s\n", st.Warning.Render(render.SymWarning), "evaluation error: "+ans.EvaluationError)
-	}
-	for _, n := range ans.Notes {
-		fmt.Fprintf(out, "  %s %s\n", st.Warning.Render(render.SymWarning), n)
-	}
-	return nil
-}
-
-func stageMark(status string, st render.Styles) string {
-	switch status {
-	case record.Passed:
-		return st.Passed.Render(render.SymPassed)
-	case record.Rejected:
-		return st.Denied.Render(render.SymRejected)
-	case record.NotApplicable:
-		return st.Skipped.Render(render.SymSkipped)
-	}
-	return st.Skipped.Render(render.SymNotReached)
 }

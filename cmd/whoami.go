@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kubewire/kubewire/render"
 	"github.com/kubewire/kubewire/tracer/auth"
 	"github.com/kubewire/kubewire/tracer/proxy"
-	"github.com/kubewire/kubewire/tracer/record"
 )
 
 // kubeconfigOptions are the flags that choose a kubeconfig context.
@@ -94,91 +91,11 @@ func (o *whoamiOptions) run(c *cobra.Command, s Streams) error {
 	if o.output == "json" {
 		return writeJSON(s.Out, w)
 	}
-	return writeWhoAmI(s.Out, t.Context, w, render.NewStyles(render.OptionsFor(s.Out)))
+	return render.WhoAmI(s.Out, t.Context, w, render.OptionsFor(s.Out))
 }
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// writeWhoAmI prints the comparison: the decoded identity and the
-// server's answer side by side, then the credential and the verdict.
-func writeWhoAmI(out io.Writer, context string, w *auth.WhoAmI, st render.Styles) error {
-	l, srv := w.Local, w.Server
-	fmt.Fprintf(out, "context %s\n\n", st.Bold.Render(context))
-	const col = 44
-	row := func(label, local, server string, style func(...string) string) {
-		pad := strings.Repeat(" ", max(1, col-len([]rune(local))))
-		fmt.Fprintf(out, "  %s %s%s%s\n", st.Key.Render(fmt.Sprintf("%-7s", label)), style(local), pad, style(server))
-	}
-	row("", "decoded by kubewire", "the server says (SelfSubjectReview)", st.Dim.Render)
-	local := l.User
-	if local == "" {
-		local = "(unknown: " + l.Method + ")"
-	}
-	row("user", local, srv.User, st.Identity.Render)
-	row("groups", strings.Join(l.Groups, ", "), strings.Join(srv.Groups, ", "), st.Bold.Render)
-	if srv.UID != "" {
-		row("uid", "", srv.UID, st.Bold.Render)
-	}
-	fmt.Fprintf(out, "\n  %s %s\n", st.Key.Render(fmt.Sprintf("%-7s", "method")), describeCredential(l))
-	if im := l.Impersonation; im != nil {
-		fmt.Fprintf(out, "  %s %s\n", st.Key.Render(fmt.Sprintf("%-7s", "as")), "impersonating "+im.User+" "+strings.Join(im.Groups, ","))
-	}
-	fmt.Fprintln(out)
-	if w.Agree {
-		fmt.Fprintf(out, "  %s kubewire and the server agree\n", st.Passed.Render(render.SymPassed))
-	}
-	for _, n := range w.Notes {
-		fmt.Fprintf(out, "  %s %s\n", st.Warning.Render(render.SymWarning), n)
-	}
-	return nil
-}
-
-// describeCredential says in one line what the credential is, never what
-// its secret is.
-func describeCredential(a *record.Auth) string {
-	var parts []string
-	c := a.Credential
-	switch a.Method {
-	case auth.MethodX509:
-		parts = append(parts, "x509 client certificate")
-	case auth.MethodServiceAccount:
-		parts = append(parts, "ServiceAccount token")
-	case auth.MethodOIDC:
-		parts = append(parts, "OIDC token")
-	case auth.MethodToken:
-		parts = append(parts, "opaque bearer token")
-	case auth.MethodExec:
-		parts = append(parts, "exec credential plugin")
-	case auth.MethodBasic:
-		parts = append(parts, "basic auth")
-	default:
-		parts = append(parts, a.Method)
-	}
-	if c == nil {
-		return strings.Join(parts, ", ")
-	}
-	add := func(label, v string) {
-		if v != "" {
-			parts = append(parts, label+" "+v)
-		}
-	}
-	add("subject", c.Subject)
-	add("issuer", c.Issuer)
-	add("token issuer", c.TokenIssuer)
-	add("sub", c.TokenSubject)
-	add("audience", strings.Join(c.Audience, ","))
-	add("bound to", strings.Join(c.BoundTo, ","))
-	add("plugin", c.Plugin)
-	if !c.NotAfter.IsZero() {
-		add("expires", c.NotAfter.Format(time.DateOnly))
-	}
-	if !c.Expiry.IsZero() {
-		add("expires", c.Expiry.Format(time.RFC3339))
-	}
-	add("note", c.Note)
-	return strings.Join(parts, ", ")
 }
