@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubewire/kubewire/render"
+	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/classify"
 )
 
@@ -66,7 +67,7 @@ func (o *explainOptions) validate() error {
 
 func (o *explainOptions) run(s Streams) error {
 	u, _ := classify.ParseTarget(o.target)
-	a := classify.New(o.prefix, classify.Builtin()).Classify(o.method, u, nil)
+	a := annotate.New(annotate.Config{Prefix: o.prefix}).Classify(o.method, u, nil)
 	if o.output == "json" {
 		enc := json.NewEncoder(s.Out)
 		enc.SetIndent("", "  ")

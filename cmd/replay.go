@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubewire/kubewire/render"
+	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/redact"
 )
@@ -127,7 +128,7 @@ func (o *replayOptions) run(s Streams) error {
 		in, name = f, o.file
 	}
 	if o.output != "" {
-		rec, err := record.ReadAll(in, name)
+		rec, err := annotate.ForRecordings().ReadAll(in, name)
 		if rec != nil {
 			if secrets, stdin := o.redaction(s, name, rec.Header); secrets {
 				for _, x := range rec.Exchanges {
@@ -149,7 +150,7 @@ func (o *replayOptions) run(s Streams) error {
 	if secrets, stdin := o.redaction(s, name, rd.Header()); secrets {
 		src = redact.Lines(rd, stdin)
 	}
-	err = render.Replay(s.Out, src, o.options(s.Out))
+	err = render.Replay(s.Out, annotate.ForRecordings().Lines(src), o.options(s.Out))
 	o.warn(s, rd.Warnings())
 	return err
 }

@@ -190,11 +190,3 @@ func stageLabel(name string) string {
 	}
 	return name
 }
-
-func isWrite(verb string) bool {
-	switch verb {
-	case "create", "update", "patch", "delete", "deletecollection", "post", "put", "delete-path":
-		return true
-	}
-	return false
-}

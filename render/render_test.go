@@ -16,6 +16,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -73,7 +74,9 @@ func replayFile(t *testing.T, name string, o Options) string {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := Replay(&out, rd, o); err != nil {
+	// As kubewire replay reads a file: what the recording lacks (these
+	// were captured before outcomes were recorded) is worked out first.
+	if err := Replay(&out, annotate.ForRecordings().Lines(rd), o); err != nil {
 		t.Fatalf("replay %s: %v", name, err)
 	}
 	return out.String()
@@ -318,7 +321,7 @@ func TestReplayBadLine(t *testing.T) {
 // TestMachineOutput: -o json and -o yaml are plain data, never styled, and
 // hold the stream's events.
 func TestMachineOutput(t *testing.T) {
-	rec, err := record.ReadFile(filepath.Join(recordings, "watch-json.jsonl"))
+	rec, err := annotate.ForRecordings().ReadFile(filepath.Join(recordings, "watch-json.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

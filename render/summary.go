@@ -165,32 +165,31 @@ func eventBytes(evs []record.Event) int64 {
 	return n
 }
 
-// stopped says where the request stopped, or that it went all the way.
+// stopped says where the request stopped, or that it went all the way:
+// the annotation's outcome, in the view's words.
 func (r *renderer) stopped(x *record.Exchange) string {
-	st, au := r.st, x.Annotation.Auth
-	if x.Error != nil {
-		return st.Denied.Render(orDash(x.Error.Phase))
-	}
-	if x.Response == nil {
-		return ""
-	}
-	if au != nil && au.StoppedAt != "" {
-		return st.Denied.Render(SymRejected + " " + stageLabel(au.StoppedAt))
-	}
-	code := x.Response.Status
-	switch {
-	case code >= 400:
-		return st.Denied.Render(SymRejected + " " + strings.ToLower(http.StatusText(code)))
-	case code >= 300:
-		return ""
-	case au != nil && au.Persisted != nil && !*au.Persisted:
+	st := r.st
+	switch x.Annotation.Outcome {
+	case record.OutcomeNoResponse:
+		phase := ""
+		if x.Error != nil {
+			phase = x.Error.Phase
+		}
+		return st.Denied.Render(orDash(phase))
+	case record.OutcomeRejected:
+		return st.Denied.Render(SymRejected + " " + stageLabel(x.Annotation.Auth.StoppedAt))
+	case record.OutcomeFailed:
+		return st.Denied.Render(SymRejected + " " + strings.ToLower(http.StatusText(x.Response.Status)))
+	case record.OutcomeDryRun:
 		return st.Warning.Render(SymPassed + " not stored (dry run)")
-	case x.Annotation.Upgrade != "" || code == http.StatusSwitchingProtocols:
+	case record.OutcomeUpgraded:
 		return st.Passed.Render(SymPassed + " upgraded")
-	case isWrite(x.Annotation.Verb) && x.Annotation.ResourceRequest:
+	case record.OutcomeStored:
 		return st.Passed.Render(SymPassed + " stored")
+	case record.OutcomeServed:
+		return st.Passed.Render(SymPassed + " served")
 	}
-	return st.Passed.Render(SymPassed + " served")
+	return ""
 }
 
 // quickSummary is a few words on a discovery or OpenAPI body, worth

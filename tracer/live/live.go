@@ -150,13 +150,20 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 		_ = tr.closeRecordings()
 		return nil, err
 	}
-	a, err := NewAnnotator(target, p.OwnConfig(), o.AuditLog, sinks)
-	if err != nil {
-		_ = tr.closeRecordings()
-		return nil, fmt.Errorf("audit log: %w", err)
+	if o.AuditLog != "" {
+		j, err := newAuditJoin(o.AuditLog, sinks)
+		if err != nil {
+			_ = tr.closeRecordings()
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		p.SetJoiner(j)
 	}
-	p.SetAnnotator(a)
-	a.Warm()
+	if names := flowNames(p.OwnConfig()); names != nil {
+		// Learnt in the background, once the proxy holds them: the
+		// lookup is itself recorded, and annotated.
+		p.SetFlows(names)
+		go names.Names("", "")
+	}
 	if err := p.Start(); err != nil {
 		_ = tr.closeRecordings()
 		return nil, err

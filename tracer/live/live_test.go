@@ -25,6 +25,7 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/lab/labtest"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/record/recordtest"
@@ -99,7 +100,7 @@ func (x *traced) finish(t *testing.T) *record.Recording {
 	if err := x.tr.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
-	rec, err := record.ReadFile(x.record)
+	rec, err := annotate.ForRecordings().ReadFile(x.record)
 	if err != nil {
 		t.Fatalf("the recording does not read back: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/lab/labtest"
 	"github.com/kubewire/kubewire/tracer/record"
 )
@@ -33,7 +34,7 @@ func TestRunExitCodesAndSignals(t *testing.T) {
 		if err != nil || code != 1 || !strings.Contains(errOut.String(), "NotFound") {
 			t.Fatalf("code %d err %v stderr %q", code, err, errOut.String())
 		}
-		r, err := record.ReadFile(rec)
+		r, err := annotate.ForRecordings().ReadFile(rec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +97,7 @@ func TestRunExitCodesAndSignals(t *testing.T) {
 			if !errors.As(err, &ee) || ee.ExitCode() == 0 {
 				t.Errorf("kubewire should exit with kubectl's non-zero status, got %v", err)
 			}
-			r, rerr := record.ReadFile(rec)
+			r, rerr := annotate.ForRecordings().ReadFile(rec)
 			if rerr != nil {
 				t.Fatal(rerr)
 			}

@@ -22,6 +22,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 
 	"github.com/kubewire/kubewire/render"
+	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/codec"
 	"github.com/kubewire/kubewire/tracer/lab/labtest"
 	"github.com/kubewire/kubewire/tracer/record"
@@ -218,7 +219,7 @@ func TestCanarySecretsStayOut(t *testing.T) {
 		f.Close()
 		c.absent(t, fmt.Sprintf("replay at detail %d", lvl), out.Bytes())
 	}
-	all, err := record.ReadFile(rec)
+	all, err := annotate.ForRecordings().ReadFile(rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +292,7 @@ func TestCommandLineIsRedacted(t *testing.T) {
 		for lvl, o := range v {
 			c.absent(t, fmt.Sprintf("the live view at detail %d", lvl), o.Bytes())
 		}
-		r, err := record.ReadFile(rec)
+		r, err := annotate.ForRecordings().ReadFile(rec)
 		if err != nil {
 			t.Fatal(err)
 		}

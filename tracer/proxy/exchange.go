@@ -84,8 +84,9 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 	clientHeader := req.Header.Clone()
 	up := *p.cfg.Target.Server
 	up.Path, up.RawPath, up.RawQuery = req.URL.Path, req.URL.RawPath, req.URL.RawQuery
-	x.Annotation = p.classifier.Classify(req.Method, &up, clientHeader)
-	c.ctx = redact.Context{Resource: x.Annotation.Resource, Subresource: x.Annotation.Subresource}
+	// Only holders of the session token get the kubeconfig's credentials;
+	// any other Authorization is the client's own.
+	clientOwnsAuth := p.cfg.SessionToken == "" || clientHeader.Get("Authorization") != "Bearer "+p.cfg.SessionToken
 	x.Request = record.Request{
 		Method:  req.Method,
 		URL:     p.url(req.URL.String()),
@@ -95,6 +96,8 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 	if cmd, ok := OwnCommand(clientHeader.Get("User-Agent")); ok {
 		x.Own, x.OwnBy = true, cmd
 	}
+	p.annotator.Request(x, &up, clientHeader, clientOwnsAuth)
+	c.ctx = redact.Context{Resource: x.Annotation.Resource, Subresource: x.Annotation.Subresource}
 
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
@@ -120,10 +123,8 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 		out.Body, out.ContentLength = http.NoBody, 0
 	}
 	out.Header = upstreamHeader(clientHeader, x.Annotation.Upgrade != "")
-	clientOwnsAuth := true
-	if p.cfg.SessionToken != "" && out.Header.Get("Authorization") == "Bearer "+p.cfg.SessionToken {
+	if !clientOwnsAuth {
 		out.Header.Del("Authorization")
-		clientOwnsAuth = false
 	}
 	if out.Header.Get("Audit-Id") == "" {
 		// The API server adopts a client's Audit-Id: this one joins the
@@ -133,9 +134,6 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 	rt := p.transport(clientOwnsAuth, x.Annotation.Upgrade != "")
 	holder := &upstreamHolder{}
 	out = out.WithContext(context.WithValue(out.Context(), holderKey{}, holder))
-	if p.cfg.Annotator != nil {
-		p.cfg.Annotator.Request(x, clientHeader, clientOwnsAuth)
-	}
 
 	resp, err := rt.RoundTrip(out)
 	x.Request.Upstream = holder.get(p)
@@ -280,13 +278,11 @@ func (c *capture) finish(respHeader http.Header, body []byte) {
 		if c.release != nil {
 			defer c.release()
 		}
-		if c.p.cfg.Annotator != nil {
-			c.p.cfg.Annotator.Response(c.x, respHeader, body)
-		}
+		c.p.annotator.Response(c.x, respHeader, body)
 		c.x.Timings.TotalMs = record.Ms(time.Since(c.x.Start))
 		c.p.cfg.Sink.Put(record.Line{Type: record.TypeExchange, Seq: c.x.Seq, Exchange: c.x})
-		if c.p.cfg.Annotator != nil {
-			c.p.cfg.Annotator.Recorded(c.x)
+		if c.p.cfg.Joiner != nil {
+			c.p.cfg.Joiner.Recorded(c.x)
 		}
 	})
 }

@@ -22,6 +22,8 @@ import (
 	"github.com/elazarl/goproxy"
 	"k8s.io/client-go/rest"
 
+	"github.com/kubewire/kubewire/tracer/annotate"
+	"github.com/kubewire/kubewire/tracer/auth"
 	"github.com/kubewire/kubewire/tracer/classify"
 	"github.com/kubewire/kubewire/tracer/record"
 )
@@ -48,9 +50,9 @@ type Config struct {
 	// RecordStdin records what clients send on the stdin of exec and
 	// attach; by default only its size is recorded.
 	RecordStdin bool
-	// Annotator completes annotations with identity and journey (tracer/auth);
-	// nil leaves them out.
-	Annotator Annotator
+	// Joiner is told of each exchange once its line is written, to add
+	// what comes later (the API server's audit event); nil for none.
+	Joiner Joiner
 	// Diagnostics receives the proxy's own problems (NewProblems writes
 	// them to the user's terminal); nil discards them.
 	Diagnostics Diagnostics
@@ -59,19 +61,12 @@ type Config struct {
 	ShutdownWait time.Duration
 }
 
-// Annotator adds what the classifier cannot know to an exchange: who sent
-// it and how far it got. It is called once per exchange at capture time.
-type Annotator interface {
-	// Request is called before the request goes upstream; clientOwnsAuth
-	// tells whether the client's own credentials are used.
-	Request(x *record.Exchange, clientHeader http.Header, clientOwnsAuth bool)
-	// Response is called with the response (or error) and the captured
-	// body (nil for streams).
-	Response(x *record.Exchange, respHeader http.Header, body []byte)
-	// Recorded is called once the exchange line was written, so anything
-	// the annotator adds later (an "audit" line) comes after it.
+// Joiner adds what is learnt after an exchange was recorded, as later
+// lines of the recording: the API server's audit event.
+type Joiner interface {
+	// Recorded is called once the exchange's line was written.
 	Recorded(x *record.Exchange)
-	// Close releases what the annotator holds.
+	// Close waits for what is under way and releases what the joiner holds.
 	Close() error
 }
 
@@ -89,9 +84,12 @@ type Proxy struct {
 	kubeconfigRT, clientRT     http.RoundTripper
 	kubeconfigRT11, clientRT11 http.RoundTripper
 
-	classifier *classify.Classifier
-	scopes     *classify.Lazy
-	seq        atomic.Int64
+	// annotator annotates the traced client's exchanges; own annotates
+	// kubewire's own calls, with the built-in scope table only, since
+	// discovery may be what is being fetched.
+	annotator, own *annotate.Annotator
+	scopes         *classify.Lazy
+	seq            atomic.Int64
 	// ctx is cancelled by Close: it ends every upstream request still
 	// under way (a watch whose client has gone, a stream left open).
 	ctx      context.Context
@@ -133,7 +131,9 @@ func New(cfg Config) (*Proxy, error) {
 	// Scopes: the live server's discovery, asked once through the upstream
 	// leg (recorded as kubewire's own calls), then the built-in table.
 	p.scopes = classify.NewLazy("discovery", p.discoverScopes)
-	p.classifier = classify.New(cfg.Target.Server.Path, p.scopes, classify.Builtin())
+	kubeconfig := auth.DescribeConfig(cfg.Target.Config)
+	p.annotator = annotate.New(annotate.Config{Prefix: cfg.Target.Server.Path, Scopes: []classify.ScopeSource{p.scopes}, Kubeconfig: kubeconfig})
+	p.own = annotate.New(annotate.Config{Prefix: cfg.Target.Server.Path, Kubeconfig: kubeconfig})
 
 	gp := goproxy.NewProxyHttpServer()
 	gp.Logger = cfg.Diagnostics
@@ -203,8 +203,13 @@ func chainWrap(outer func(http.RoundTripper) http.RoundTripper, inner func(http.
 	return func(rt http.RoundTripper) http.RoundTripper { return outer(inner(rt)) }
 }
 
-// SetAnnotator sets the annotator; call it before Start.
-func (p *Proxy) SetAnnotator(a Annotator) { p.cfg.Annotator = a }
+// SetJoiner sets the joiner; call it before Start.
+func (p *Proxy) SetJoiner(j Joiner) { p.cfg.Joiner = j }
+
+// SetFlows gives the annotator the names of priority and fairness objects
+// (looked up through OwnConfig, so only once the proxy exists); call it
+// before Start.
+func (p *Proxy) SetFlows(f auth.FlowNames) { p.annotator.SetFlows(f) }
 
 // CheckListen accepts only loopback addresses: kubewire holds the
 // kubeconfig's credentials and must not be reachable from elsewhere.
@@ -260,8 +265,8 @@ func (p *Proxy) Close() error {
 	if !p.inflight.wait(p.cfg.ShutdownWait) {
 		p.cutShort()
 	}
-	if p.cfg.Annotator != nil {
-		if aerr := p.cfg.Annotator.Close(); err == nil {
+	if p.cfg.Joiner != nil {
+		if aerr := p.cfg.Joiner.Close(); err == nil {
 			err = aerr
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kubewire/kubewire/tracer/classify"
 	"github.com/kubewire/kubewire/tracer/record"
+	"github.com/kubewire/kubewire/tracer/redact"
 )
 
 // OwnConfig returns a client-go config for kubewire's own calls to the API
@@ -47,16 +48,11 @@ func (o *ownRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	p.inflight.Add(1)
 	x := &record.Exchange{Seq: p.seq.Add(1), Start: time.Now(), Own: true, OwnBy: record.OwnByProxy}
 	c := &capture{p: p, x: x, finished: make(chan struct{})}
-	// Classify with the built-in table only: discovery may be what is
-	// being fetched.
-	x.Annotation = classify.New(p.cfg.Target.Server.Path, classify.Builtin()).Classify(req.Method, req.URL, req.Header)
-	x.Request = record.Request{Method: req.Method, URL: req.URL.String(), Proto: req.Proto, Headers: p.headers(req.Header)}
-	if p.cfg.Annotator != nil {
-		p.cfg.Annotator.Request(x, req.Header, false)
-	}
+	x.Request = record.Request{Method: req.Method, URL: p.url(req.URL.String()), Proto: req.Proto, Headers: p.headers(req.Header)}
+	p.own.Request(x, req.URL, req.Header, false)
 	resp, err := o.rt.RoundTrip(req)
 	if err != nil {
-		x.Error = &record.Error{Message: err.Error(), Phase: "upstream"}
+		x.Error = &record.Error{Message: redact.String(err.Error()), Phase: "upstream"}
 		c.finish(nil, nil)
 		return nil, err
 	}

@@ -38,16 +38,14 @@ func (c *capture) stream(resp *http.Response) {
 
 // emitStreamStart writes a stream's exchange line when its response begins.
 func (p *Proxy) emitStreamStart(c *capture, h http.Header) {
-	if p.cfg.Annotator != nil {
-		p.cfg.Annotator.Response(c.x, h, nil)
-	}
+	p.annotator.Response(c.x, h, nil)
 	// Write a copy: the exchange goes on changing (timings) after this line.
 	x := *c.x
 	resp := *c.x.Response
 	x.Response = &resp
 	p.cfg.Sink.Put(record.Line{Type: record.TypeExchange, Seq: x.Seq, Exchange: &x})
-	if p.cfg.Annotator != nil {
-		p.cfg.Annotator.Recorded(&x)
+	if p.cfg.Joiner != nil {
+		p.cfg.Joiner.Recorded(&x)
 	}
 }
 

@@ -59,4 +59,28 @@ type Annotation struct {
 	// Signals are the server's own signals: Audit-Id, priority and
 	// fairness, warnings.
 	Signals *Signals `json:"signals,omitempty"`
+	// Outcome says how the exchange ended, one of the Outcome* values; ""
+	// while it is under way. Recordings made before the key have none, and
+	// readers work it out.
+	Outcome string `json:"outcome,omitempty"`
 }
+
+// How an exchange ended.
+const (
+	// OutcomeServed: a read or a non-resource request, answered.
+	OutcomeServed = "served"
+	// OutcomeStored: a write the API server persisted.
+	OutcomeStored = "stored"
+	// OutcomeDryRun: a write that passed every stage and was not persisted.
+	OutcomeDryRun = "dry-run"
+	// OutcomeUpgraded: a connection upgraded (exec, attach, port-forward).
+	OutcomeUpgraded = "upgraded"
+	// OutcomeRejected: a stage rejected it; Auth.StoppedAt says which.
+	OutcomeRejected = "rejected"
+	// OutcomeFailed: an error status with no stage to blame.
+	OutcomeFailed = "failed"
+	// OutcomeRedirected: a 3xx.
+	OutcomeRedirected = "redirected"
+	// OutcomeNoResponse: the API server never answered; Error says why.
+	OutcomeNoResponse = "no-response"
+)

@@ -142,6 +142,10 @@ type Recording struct {
 // Assembler folds lines into exchanges as they come.
 type Assembler struct {
 	Recording
+	// Audit folds an audit line's event into its exchange; nil keeps it in
+	// Annotation.Auth.Audit only (tracer/annotate.Audit also settles the
+	// stages it confirms).
+	Audit func(x *Exchange, ev *AuditEvent)
 	bySeq map[int64]*Exchange
 }
 
@@ -166,7 +170,14 @@ func (a *Assembler) Add(l Line, where string) *Exchange {
 			x.Events = append(x.Events, *l.Event)
 		}
 		if l.Audit != nil {
-			AttachAudit(x, l.Audit)
+			if a.Audit != nil {
+				a.Audit(x, l.Audit)
+			} else {
+				if x.Annotation.Auth == nil {
+					x.Annotation.Auth = &Auth{}
+				}
+				x.Annotation.Auth.Audit = l.Audit
+			}
 		}
 		if l.End != nil {
 			x.Timings = l.End.Timings
@@ -184,13 +195,20 @@ func (a *Assembler) Add(l Line, where string) *Exchange {
 }
 
 // ReadAll reads a whole recording from r. On a malformed line it returns what
-// it read so far together with the error.
+// it read so far together with the error. tracer/annotate.ReadAll also
+// annotates what the file does not say.
 func ReadAll(r io.Reader, name string) (*Recording, error) {
+	return ReadAllWith(r, name, nil)
+}
+
+// ReadAllWith is ReadAll with each audit line folded in by audit (see
+// Assembler.Audit).
+func ReadAllWith(r io.Reader, name string, audit func(*Exchange, *AuditEvent)) (*Recording, error) {
 	rd, err := NewReader(r, name)
 	if err != nil {
 		return nil, err
 	}
-	a := &Assembler{Recording: Recording{Header: rd.Header()}}
+	a := &Assembler{Recording: Recording{Header: rd.Header()}, Audit: audit}
 	for {
 		l, err := rd.Next()
 		if err == io.EOF {
@@ -214,34 +232,4 @@ func ReadFile(name string) (*Recording, error) {
 	}
 	defer f.Close()
 	return ReadAll(f, name)
-}
-
-// AttachAudit puts the server's audit event into the exchange's annotation.
-// The server's own decision makes the authorization stage observed, no
-// longer inferred; its user name settles who the request authenticated as
-// when kubewire could not tell from the credential (an opaque token, an
-// exec plugin).
-func AttachAudit(x *Exchange, ev *AuditEvent) {
-	if x.Annotation.Auth == nil {
-		x.Annotation.Auth = &Auth{}
-	}
-	a := x.Annotation.Auth
-	a.Audit = ev
-	if a.User == "" && ev.User != "" {
-		a.User, a.Groups, a.Source = ev.User, ev.Groups, "audit-log"
-	}
-	for i := range a.Stages {
-		st := &a.Stages[i]
-		switch {
-		case st.Name == StageAuthentication && ev.User != "" && st.Status == Passed:
-			st.Inferred = false
-		case st.Name == StageAuthorization && ev.Decision != "":
-			st.Inferred = false
-			if ev.DecisionReason != "" {
-				st.Detail = ev.Decision + ": " + ev.DecisionReason
-			} else {
-				st.Detail = ev.Decision
-			}
-		}
-	}
 }

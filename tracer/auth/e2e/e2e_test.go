@@ -31,6 +31,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/auth"
 	"github.com/kubewire/kubewire/tracer/classify"
 	"github.com/kubewire/kubewire/tracer/lab/labtest"
@@ -267,7 +268,7 @@ func (e *env) join(t *testing.T, r *result) *record.AuditEvent {
 	if err != nil {
 		t.Fatalf("audit join: %v", err)
 	}
-	record.AttachAudit(r.x, ev)
+	annotate.Audit(r.x, ev)
 	capturedMu.Lock()
 	recorded = append(recorded, record.Line{Type: record.TypeAudit, Seq: r.x.Seq, Audit: ev})
 	capturedMu.Unlock()
