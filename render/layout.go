@@ -20,7 +20,6 @@ type renderer struct {
 	st     Styles
 	width  int
 	indent int // width of the block indent
-	origin time.Time
 }
 
 // blockIndent indents everything shown under a call's line; bodies are
@@ -41,12 +40,13 @@ func newRenderer(o Options) *renderer {
 	return &renderer{o: o, st: NewStyles(o), width: o.width(), indent: len(blockIndent)}
 }
 
-// since is the time of t from the first call seen, e.g. "+1.204s".
-func (r *renderer) since(t time.Time) string {
-	if r.origin.IsZero() || t.IsZero() {
+// since is the time of t from origin (the first call shown), e.g.
+// "+1.204s".
+func since(origin, t time.Time) string {
+	if origin.IsZero() || t.IsZero() {
 		return "+0.000s"
 	}
-	d := t.Sub(r.origin)
+	d := t.Sub(origin)
 	if d < 0 {
 		return "-" + fmt.Sprintf("%.3fs", -d.Seconds())
 	}

@@ -11,14 +11,18 @@ import (
 
 // The one-line view of a call: what it asked and how it ended.
 
-// seqLabel is the call's number, e.g. "#12".
-func (r *renderer) seqLabel(seq int64) string {
-	return r.st.Seq.Render(fmt.Sprintf("#%d", seq))
+// seqLabel is a call's number, e.g. "#12".
+func (r *renderer) seqLabel(n int64) string {
+	return r.st.Seq.Render(fmt.Sprintf("#%d", n))
 }
 
-// exchange renders a call at the chosen detail.
-func (r *renderer) exchange(x *record.Exchange) []string {
-	lines := r.summary(x)
+// label is the number a view shows for c.
+func (r *renderer) label(c *call) string { return r.seqLabel(c.number) }
+
+// exchange renders a call's exchange line at the chosen detail.
+func (r *renderer) exchange(c *call) []string {
+	x := c.x
+	lines := r.summary(c)
 	if r.o.Detail >= LevelJourney {
 		lines = append(lines, r.journey(x)...)
 	}
@@ -34,9 +38,10 @@ func (r *renderer) exchange(x *record.Exchange) []string {
 // summary is the call in one line (wrapped when narrow): sequence, time,
 // method → verb, group/version and stability, resource and name, scope,
 // identity, status, where it stopped, duration and size.
-func (r *renderer) summary(x *record.Exchange) []string {
+func (r *renderer) summary(c *call) []string {
+	x := c.x
 	st, a := r.st, x.Annotation
-	segs := []string{r.seqLabel(x.Seq), st.Dim.Render(r.since(x.Start))}
+	segs := []string{r.label(c), st.Dim.Render(since(c.origin, x.Start))}
 	if x.Own {
 		who := "kubewire"
 		if !x.Background() {

@@ -1,0 +1,79 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/kubewire/kubewire/tracer/annotate"
+	"github.com/kubewire/kubewire/tracer/record"
+)
+
+// Each call rendered on its own is what the full replay shows of it: its
+// lines come in the same order, and all calls together are the full
+// replay, line for line.
+func TestCallsRenderAsTheFullReplay(t *testing.T) {
+	for _, name := range recordingNames(t) {
+		for _, showOwn := range []bool{false, true} {
+			for lvl := LevelLine; lvl <= LevelBodies; lvl++ {
+				t.Run(fmt.Sprintf("%s/%s/own=%v", name, lvl, showOwn), func(t *testing.T) {
+					o := Options{Width: 100, Detail: lvl, ShowOwn: showOwn}
+					full := strings.Split(strings.TrimSuffix(replayFile(t, name, o), "\n"), "\n")
+					var all []string
+					for _, c := range indexFile(t, name, showOwn).Calls() {
+						lines := strings.Split(strings.TrimSuffix(c.Render(o), "\n"), "\n")
+						if !subsequence(lines, full) {
+							t.Fatalf("call %d is not shown as in the full replay:\n%s", c.Number, strings.Join(lines, "\n"))
+						}
+						all = append(all, lines...)
+					}
+					sort.Strings(all)
+					sort.Strings(full)
+					if strings.Join(all, "\n") != strings.Join(full, "\n") {
+						t.Errorf("the calls together are not the full replay: %d lines against %d", len(all), len(full))
+					}
+				})
+			}
+		}
+	}
+}
+
+func indexFile(t *testing.T, name string, showOwn bool) *Index {
+	t.Helper()
+	f, err := os.Open(filepath.Join(recordings, name+".jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := record.NewReader(f, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := annotate.ForRecordings().Lines(rd)
+	ix := NewIndex(showOwn)
+	for {
+		line, err := src.Next()
+		if err == io.EOF {
+			return ix
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix.Add(line)
+	}
+}
+
+// subsequence reports whether sub's lines appear in full in order.
+func subsequence(sub, full []string) bool {
+	i := 0
+	for _, l := range full {
+		if i < len(sub) && l == sub[i] {
+			i++
+		}
+	}
+	return i == len(sub)
+}
