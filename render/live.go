@@ -55,10 +55,12 @@ type call struct {
 	columns *doc.Node
 }
 
-// placer numbers the calls a view shows and keeps its time origin: the
-// start of the earliest call shown so far.
+// placer numbers the calls a view shows, 1, 2, 3... without gaps (the
+// file's sequence numbers also count kubewire's own hidden calls), and
+// keeps its time origin: the start of the earliest call shown so far.
 type placer struct {
 	showOwn bool
+	next    int64
 	origin  time.Time
 }
 
@@ -71,7 +73,8 @@ func (p *placer) place(x *record.Exchange) (shown bool, number int64, origin tim
 	if p.origin.IsZero() || x.Start.Before(p.origin) {
 		p.origin = x.Start
 	}
-	return true, x.Seq, p.origin
+	p.next++
+	return true, p.next, p.origin
 }
 
 // NewLive returns a Live that writes to w.
@@ -140,8 +143,9 @@ func (l *Live) callOf(line record.Line) *call {
 	if c := l.calls[line.Seq]; c != nil {
 		return c
 	}
-	// A line of an exchange the view never saw (or forgot).
-	return &call{seq: line.Seq, number: line.Seq, shown: l.fixed == nil, counts: map[string]int{}}
+	// A line of an exchange the view never saw (or forgot): it has no
+	// number ("#?").
+	return &call{seq: line.Seq, shown: l.fixed == nil, counts: map[string]int{}}
 }
 
 // remember keeps a finished call for its later lines, forgetting the

@@ -16,8 +16,13 @@ func (r *renderer) seqLabel(n int64) string {
 	return r.st.Seq.Render(fmt.Sprintf("#%d", n))
 }
 
-// label is the number a view shows for c.
-func (r *renderer) label(c *call) string { return r.seqLabel(c.number) }
+// label is the number a view shows for c, "#?" when it has none.
+func (r *renderer) label(c *call) string {
+	if c.number == 0 {
+		return r.st.Seq.Render("#?")
+	}
+	return r.seqLabel(c.number)
+}
 
 // exchange renders a call's exchange line at the chosen detail.
 func (r *renderer) exchange(c *call) []string {
