@@ -127,21 +127,6 @@ func (o *replayOptions) run(s Streams) error {
 		defer f.Close()
 		in, name = f, o.file
 	}
-	if o.output != "" {
-		rec, err := annotate.ForRecordings().ReadAll(in, name)
-		if rec != nil {
-			if secrets, stdin := o.redaction(s, name, rec.Header); secrets {
-				for _, x := range rec.Exchanges {
-					redact.Exchange(x, stdin)
-				}
-			}
-			if werr := render.WriteMachine(s.Out, rec.Exchanges, o.output); werr != nil {
-				return werr
-			}
-			o.warn(s, rec.Warnings)
-		}
-		return err
-	}
 	rd, err := record.NewReader(in, name)
 	if err != nil {
 		return err
@@ -150,7 +135,13 @@ func (o *replayOptions) run(s Streams) error {
 	if secrets, stdin := o.redaction(s, name, rd.Header()); secrets {
 		src = redact.Lines(rd, stdin)
 	}
-	err = render.Replay(s.Out, annotate.ForRecordings().Lines(src), o.options(s.Out))
+	src = annotate.ForRecordings().Lines(src)
+	if o.output != "" {
+		warnings, err := render.ReplayMachine(s.Out, src, rd.Pos, o.output, annotate.Audit)
+		o.warn(s, append(rd.Warnings(), warnings...))
+		return err
+	}
+	err = render.Replay(s.Out, src, o.options(s.Out))
 	o.warn(s, rd.Warnings())
 	return err
 }

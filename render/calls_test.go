@@ -1,6 +1,8 @@
 package render
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/kubewire/kubewire/tracer/annotate"
+	"github.com/kubewire/kubewire/tracer/doc"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -76,4 +79,37 @@ func subsequence(sub, full []string) bool {
 		}
 	}
 	return i == len(sub)
+}
+
+// Written one exchange at a time, machine output is the same document as
+// the whole list encoded at once.
+func TestMachineOutputStreams(t *testing.T) {
+	rec, err := annotate.ForRecordings().ReadFile(filepath.Join(recordings, "exec.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, xs := range [][]*record.Exchange{rec.Exchanges, rec.Exchanges[:1], nil} {
+		whole, err := json.MarshalIndent(append([]*record.Exchange{}, xs...), "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := WriteMachine(&got, xs, "json"); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != string(whole)+"\n" {
+			t.Errorf("json of %d exchanges differs from the whole list encoded at once", len(xs))
+		}
+		wantYAML, err := doc.ToYAML(whole)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Reset()
+		if err := WriteMachine(&got, xs, "yaml"); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != wantYAML {
+			t.Errorf("yaml of %d exchanges differs:\n%s\nwant\n%s", len(xs), got.String(), wantYAML)
+		}
+	}
 }

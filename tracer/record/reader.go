@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 )
 
 // LineSource gives recording lines one at a time, io.EOF after the last: a
@@ -58,6 +59,9 @@ func versionHint(h *Header) string {
 	}
 	return "it is from a development build whose format was never released"
 }
+
+// Pos is where the reader is, "FILE:LINE" of the last line read.
+func (r *Reader) Pos() string { return fmt.Sprintf("%s:%d", r.name, r.lineNo) }
 
 // Header returns the recording's header.
 func (r *Reader) Header() Header { return r.header }
@@ -155,43 +159,163 @@ func (a *Assembler) Add(l Line, where string) *Exchange {
 	if a.bySeq == nil {
 		a.bySeq = map[int64]*Exchange{}
 	}
-	switch l.Type {
-	case TypeExchange:
+	if l.Type == TypeExchange {
 		a.Exchanges = append(a.Exchanges, l.Exchange)
 		a.bySeq[l.Seq] = l.Exchange
 		return l.Exchange
-	case TypeEvent, TypeEnd, TypeAudit:
-		x := a.bySeq[l.Seq]
-		if x == nil {
-			a.Warnings = append(a.Warnings, fmt.Sprintf("%s: %s for exchange %d, which the recording does not hold; ignored", where, l.Type, l.Seq))
-			return nil
-		}
-		if l.Event != nil {
-			x.Events = append(x.Events, *l.Event)
-		}
-		if l.Audit != nil {
-			if a.Audit != nil {
-				a.Audit(x, l.Audit)
-			} else {
-				if x.Annotation.Auth == nil {
-					x.Annotation.Auth = &Auth{}
-				}
-				x.Annotation.Auth.Audit = l.Audit
-			}
-		}
-		if l.End != nil {
-			x.Timings = l.End.Timings
-			if l.End.Error != nil {
-				if x.Response == nil {
-					x.Error = l.End.Error
-				} else {
-					x.StreamError = l.End.Error
-				}
-			}
-		}
-		return x
 	}
-	return nil
+	x, warn := fold(a.bySeq, l, where, a.Audit)
+	if warn != "" {
+		a.Warnings = append(a.Warnings, warn)
+	}
+	return x
+}
+
+// fold folds an event, end or audit line into its exchange in bySeq, and
+// returns it, or a warning when the exchange is not there.
+func fold(bySeq map[int64]*Exchange, l Line, where string, audit func(*Exchange, *AuditEvent)) (*Exchange, string) {
+	switch l.Type {
+	case TypeEvent, TypeEnd, TypeAudit:
+	default:
+		return nil, ""
+	}
+	x := bySeq[l.Seq]
+	if x == nil {
+		return nil, fmt.Sprintf("%s: %s for exchange %d, which the recording does not hold; ignored", where, l.Type, l.Seq)
+	}
+	if l.Event != nil {
+		x.Events = append(x.Events, *l.Event)
+	}
+	if l.Audit != nil {
+		if audit != nil {
+			audit(x, l.Audit)
+		} else {
+			if x.Annotation.Auth == nil {
+				x.Annotation.Auth = &Auth{}
+			}
+			x.Annotation.Auth.Audit = l.Audit
+		}
+	}
+	if l.End != nil {
+		x.Timings = l.End.Timings
+		if l.End.Error != nil {
+			if x.Response == nil {
+				x.Error = l.End.Error
+			} else {
+				x.StreamError = l.End.Error
+			}
+		}
+	}
+	return x, ""
+}
+
+// Completer folds lines into exchanges, like Assembler, but hands each
+// exchange to Done once it is complete and lets it go, so a recording of
+// any length is folded in bounded memory. An exchange is complete at its
+// line (or, for a stream, its end line) once its audit line came, or
+// Window exchange lines later, since the audit event is looked up after
+// the call and arrives soon after it. Exchanges are handed over in the
+// order they completed.
+type Completer struct {
+	// Done receives each complete exchange.
+	Done func(*Exchange)
+	// Audit folds an audit event in (see Assembler.Audit).
+	Audit func(*Exchange, *AuditEvent)
+	// Window is how many exchange lines a finished exchange waits for its
+	// audit line; 0 means 256.
+	Window int
+	// Warnings are the lines that belonged to no exchange.
+	Warnings []string
+
+	bySeq map[int64]*Exchange
+	// audited are the exchanges under way whose audit line came already.
+	audited map[int64]bool
+	// waiting are finished exchanges waiting for their audit line, with
+	// the count of exchange lines when they finished.
+	waiting []waiting
+	lines   int
+}
+
+type waiting struct {
+	x  *Exchange
+	at int
+}
+
+// Add folds one line in.
+func (c *Completer) Add(l Line, where string) {
+	if c.bySeq == nil {
+		c.bySeq, c.audited = map[int64]*Exchange{}, map[int64]bool{}
+	}
+	window := c.Window
+	if window == 0 {
+		window = 256
+	}
+	switch l.Type {
+	case TypeExchange:
+		c.lines++
+		c.bySeq[l.Seq] = l.Exchange
+		if r := l.Exchange.Response; r == nil || !r.Stream {
+			c.waiting = append(c.waiting, waiting{l.Exchange, c.lines})
+		}
+	default:
+		x, warn := fold(c.bySeq, l, where, c.Audit)
+		if warn != "" {
+			c.Warnings = append(c.Warnings, warn)
+		}
+		switch {
+		case x == nil:
+		case l.Type == TypeEnd && c.audited[x.Seq]:
+			c.hand(x)
+		case l.Type == TypeEnd:
+			c.waiting = append(c.waiting, waiting{x, c.lines})
+		case l.Type == TypeAudit && c.finished(x):
+			c.hand(x)
+		case l.Type == TypeAudit:
+			c.audited[x.Seq] = true
+		}
+	}
+	for len(c.waiting) > 0 && c.lines-c.waiting[0].at >= window {
+		c.hand(c.waiting[0].x)
+	}
+}
+
+// finished reports whether x waits for its audit line.
+func (c *Completer) finished(x *Exchange) bool {
+	for _, w := range c.waiting {
+		if w.x == x {
+			return true
+		}
+	}
+	return false
+}
+
+// hand gives x to Done and forgets it.
+func (c *Completer) hand(x *Exchange) {
+	for i, w := range c.waiting {
+		if w.x == x {
+			c.waiting = append(c.waiting[:i], c.waiting[i+1:]...)
+			break
+		}
+	}
+	delete(c.bySeq, x.Seq)
+	delete(c.audited, x.Seq)
+	c.Done(x)
+}
+
+// Flush hands over every exchange still held, finished or not (a stream
+// whose end the recording lacks), in the order their lines came.
+func (c *Completer) Flush() {
+	for len(c.waiting) > 0 {
+		c.hand(c.waiting[0].x)
+	}
+	rest := make([]*Exchange, 0, len(c.bySeq))
+	for _, x := range c.bySeq {
+		rest = append(rest, x)
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i].Seq < rest[j].Seq })
+	for _, x := range rest {
+		c.hand(x)
+	}
 }
 
 // ReadAll reads a whole recording from r. On a malformed line it returns what
@@ -218,7 +342,7 @@ func ReadAllWith(r io.Reader, name string, audit func(*Exchange, *AuditEvent)) (
 			a.Warnings = append(a.Warnings, rd.Warnings()...)
 			return &a.Recording, err
 		}
-		a.Add(l, fmt.Sprintf("%s:%d", name, rd.lineNo))
+		a.Add(l, rd.Pos())
 	}
 	a.Warnings = append(rd.Warnings(), a.Warnings...)
 	return &a.Recording, nil

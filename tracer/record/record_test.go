@@ -344,3 +344,44 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// Completer hands each exchange over once complete, with its audit event
+// and stream events, and holds no more than a window of them.
+func TestCompleterHandsOverCompleteExchanges(t *testing.T) {
+	var got []int64
+	var held []*Exchange
+	c := &Completer{Window: 3, Done: func(x *Exchange) { got = append(got, x.Seq); held = append(held, x) }}
+	ex := func(seq int64, stream bool) Line {
+		return Line{Type: TypeExchange, Seq: seq, Exchange: &Exchange{Seq: seq, Response: &Response{Status: 200, Stream: stream}}}
+	}
+	audit := func(seq int64) Line {
+		return Line{Type: TypeAudit, Seq: seq, Audit: &AuditEvent{AuditID: fmt.Sprint(seq)}}
+	}
+	c.Add(ex(1, false), "f:2")
+	c.Add(ex(2, true), "f:3") // a watch
+	c.Add(audit(1), "f:4")    // 1 is complete now
+	if fmt.Sprint(got) != "[1]" {
+		t.Fatalf("after 1's audit line: %v", got)
+	}
+	c.Add(audit(2), "f:5") // the watch's audit comes before its end
+	c.Add(Line{Type: TypeEvent, Seq: 2, Event: &Event{Type: "ADDED"}}, "f:6")
+	c.Add(ex(3, false), "f:7") // never gets an audit line
+	c.Add(Line{Type: TypeEnd, Seq: 2, End: &End{Timings: Timings{TotalMs: 9}}}, "f:8")
+	if fmt.Sprint(got) != "[1 2]" || len(held[1].Events) != 1 || held[1].Timings.TotalMs != 9 || held[1].Annotation.Auth.Audit == nil {
+		t.Fatalf("after the watch's end: %v %+v", got, held[len(held)-1])
+	}
+	c.Add(ex(4, false), "f:9")
+	c.Add(ex(5, false), "f:10")
+	if fmt.Sprint(got) != "[1 2]" {
+		t.Fatalf("3 must wait a window of 3 exchange lines: %v", got)
+	}
+	c.Add(ex(6, false), "f:11")
+	if fmt.Sprint(got) != "[1 2 3]" {
+		t.Fatalf("after the window: %v", got)
+	}
+	c.Add(Line{Type: TypeEvent, Seq: 99, Event: &Event{}}, "f:12")
+	c.Flush()
+	if fmt.Sprint(got) != "[1 2 3 4 5 6]" || len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0], "f:12: event for exchange 99") {
+		t.Errorf("after Flush: %v %q", got, c.Warnings)
+	}
+}
