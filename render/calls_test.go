@@ -113,3 +113,18 @@ func TestMachineOutputStreams(t *testing.T) {
 		}
 	}
 }
+
+// Live remembers a bounded number of finished calls, shown or hidden.
+func TestLiveForgetsFinishedCalls(t *testing.T) {
+	l := NewLive(io.Discard, Options{})
+	for i := int64(1); i <= 3*recentCalls; i++ {
+		x := &record.Exchange{Seq: i, Response: &record.Response{Status: 200}}
+		if i%2 == 0 {
+			x.Own, x.OwnBy = true, record.OwnByProxy // hidden
+		}
+		l.Put(record.Line{Type: record.TypeExchange, Seq: i, Exchange: x})
+	}
+	if n := len(l.calls); n > recentCalls {
+		t.Errorf("Live remembers %d calls, want at most %d", n, recentCalls)
+	}
+}

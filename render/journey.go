@@ -142,7 +142,7 @@ func (r *renderer) packPipeline(segs []string) []string {
 func (r *renderer) mark(s record.Stage) string {
 	st := r.st
 	var sym string
-	var style lipgloss.Style
+	var style Style
 	switch s.Status {
 	case record.Passed:
 		sym, style = SymPassed, st.Passed

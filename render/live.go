@@ -135,9 +135,6 @@ func (l *Live) callOf(line record.Line) *call {
 		}
 		c.open = x.Response != nil && x.Response.Stream
 		l.calls[x.Seq] = c
-		if !c.open {
-			l.remember(x.Seq)
-		}
 		return c
 	}
 	if c := l.calls[line.Seq]; c != nil {
@@ -151,6 +148,10 @@ func (l *Live) callOf(line record.Line) *call {
 // remember keeps a finished call for its later lines, forgetting the
 // oldest beyond recentCalls.
 func (l *Live) remember(seq int64) {
+	if c := l.calls[seq]; c != nil {
+		// Its later lines (an audit event) need only its number.
+		c.x, c.counts, c.columns = nil, nil, nil
+	}
 	l.recent = append(l.recent, seq)
 	if len(l.recent) > recentCalls {
 		old := l.recent[0]
@@ -165,21 +166,34 @@ func (l *Live) render(line record.Line) []string {
 	r := l.r
 	c := l.callOf(line)
 	if !c.shown {
+		// Hidden, but remembered like the others, and forgotten in turn.
+		if line.Type == record.TypeExchange && !c.open || line.Type == record.TypeEnd && c.open {
+			c.open = false
+			l.remember(c.seq)
+		}
 		return nil
 	}
 	switch line.Type {
 	case record.TypeExchange:
-		return r.exchange(c)
+		out := r.exchange(c)
+		if !c.open {
+			l.remember(c.seq)
+		}
+		return out
 	case record.TypeEvent:
+		if c.counts == nil {
+			c.counts = map[string]int{}
+		}
 		c.counts[line.Event.Type]++
 		// One line per event at every level: a watch is its events.
 		return r.event(c, line.Event)
 	case record.TypeEnd:
+		out := r.end(c, line.End)
 		if c.open {
 			c.open = false
 			l.remember(c.seq)
 		}
-		return r.end(c, line.End)
+		return out
 	case record.TypeAudit:
 		if r.o.Detail < LevelJourney || line.Audit == nil {
 			return nil

@@ -209,7 +209,7 @@ func (r *renderer) tableView(n *doc.Node) []string {
 		used += w
 		keep++
 	}
-	line := func(vals []string, style lipgloss.Style) string {
+	line := func(vals []string, style Style) string {
 		var b strings.Builder
 		for j := 0; j < keep; j++ {
 			v := vals[j]
@@ -231,7 +231,7 @@ func (r *renderer) tableView(n *doc.Node) []string {
 			out = append(out, r.fold(len(cells)-i, "row"))
 			break
 		}
-		out = append(out, line(cells[i], lipgloss.NewStyle()))
+		out = append(out, line(cells[i], plainStyle))
 	}
 	if keep < len(cols) {
 		out = append(out, r.wrap(r.st.Dim.Render(fmt.Sprintf("%s %s not shown: wider than the screen", SymFold, strings.Join(names[keep:], ", "))), "")...)

@@ -103,19 +103,42 @@ func (l Line) Marshal() ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// leadingType reads the type of a line that starts with it, as kubewire
+// writes every line, without decoding the line twice.
+func leadingType(data []byte) (LineType, bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(`{"type":"`))
+	if !ok {
+		return "", false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return "", false
+	}
+	switch t := LineType(rest[:end]); t {
+	case TypeHeader, TypeExchange, TypeEvent, TypeEnd, TypeAudit:
+		return t, true
+	}
+	// A type this version does not know: let the probe check the line.
+	return "", false
+}
+
 // unmarshalLine decodes one line. Lines of a type this version does not know
 // come back with only Type set, so readers can skip them.
 func unmarshalLine(data []byte) (Line, error) {
-	var probe struct {
-		Type *LineType `json:"type"`
+	typ, ok := leadingType(data)
+	if !ok {
+		var probe struct {
+			Type *LineType `json:"type"`
+		}
+		if err := json.Unmarshal(data, &probe); err != nil {
+			return Line{}, jsonError(err)
+		}
+		if probe.Type == nil {
+			return Line{}, fmt.Errorf(`line has no "type" key`)
+		}
+		typ = *probe.Type
 	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return Line{}, jsonError(err)
-	}
-	if probe.Type == nil {
-		return Line{}, fmt.Errorf(`line has no "type" key`)
-	}
-	l := Line{Type: *probe.Type}
+	l := Line{Type: typ}
 	var err error
 	switch l.Type {
 	case TypeHeader:
