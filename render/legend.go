@@ -55,6 +55,7 @@ func Legend(w io.Writer, o Options) error {
 	item(st.Status(200)+" "+st.Passed.Render(SymPassed+" served"), "2xx: a read answered")
 	item(st.Status(201)+" "+st.Passed.Render(SymPassed+" stored"), "2xx: a write persisted")
 	item(st.Warning.Render(SymPassed+" not stored"), "2xx dry run: every stage ran, nothing persisted")
+	item(st.Status(201)+" "+st.Passed.Render(SymPassed+" answered"), "2xx: a create computed, never stored (TokenRequest, reviews)")
 	item(st.Status(403)+" "+st.Denied.Render(SymRejected+" authz"), "rejected, and the stage that rejected it")
 	item(st.Denied.Render(SymRejected+" no response"), "the API server never answered; kubewire says why")
 

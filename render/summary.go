@@ -196,6 +196,8 @@ func (r *renderer) stopped(x *record.Exchange) string {
 		return st.Passed.Render(SymPassed + " upgraded")
 	case record.OutcomeStored:
 		return st.Passed.Render(SymPassed + " stored")
+	case record.OutcomeAnswered:
+		return st.Passed.Render(SymPassed + " answered")
 	case record.OutcomeServed:
 		return st.Passed.Render(SymPassed + " served")
 	}

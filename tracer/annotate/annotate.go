@@ -188,10 +188,26 @@ func Outcome(x *record.Exchange) string {
 		return record.OutcomeDryRun
 	case x.Annotation.Upgrade != "" || code == http.StatusSwitchingProtocols:
 		return record.OutcomeUpgraded
-	case x.Annotation.ResourceRequest && isWrite(x.Annotation.Verb):
+	case x.Annotation.ResourceRequest && isWrite(x.Annotation.Verb) && !storageNotApplicable(au):
 		return record.OutcomeStored
+	case x.Annotation.ResourceRequest && isWrite(x.Annotation.Verb):
+		return record.OutcomeAnswered
 	}
 	return record.OutcomeServed
+}
+
+// storageNotApplicable reports whether the journey says nothing is stored
+// for such a request (one the server answers by computing).
+func storageNotApplicable(au *record.Auth) bool {
+	if au == nil {
+		return false
+	}
+	for _, st := range au.Stages {
+		if st.Name == record.StageStorage {
+			return st.Status == record.NotApplicable
+		}
+	}
+	return false
 }
 
 func isWrite(verb string) bool {

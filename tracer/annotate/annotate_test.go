@@ -48,6 +48,8 @@ func TestOutcome(t *testing.T) {
 		{"discovery", record.Exchange{Response: &record.Response{Status: 200}, Annotation: record.Annotation{Verb: "get"}}, record.OutcomeServed},
 		{"a dry run", record.Exchange{Response: &record.Response{Status: 201}, Annotation: record.Annotation{Verb: "create", ResourceRequest: true, Auth: &record.Auth{Persisted: &no}}}, record.OutcomeDryRun},
 		{"an exec", record.Exchange{Response: &record.Response{Status: 101}, Annotation: record.Annotation{Verb: "create", ResourceRequest: true, Upgrade: "spdy"}}, record.OutcomeUpgraded},
+		{"a TokenRequest, computed", record.Exchange{Response: &record.Response{Status: 201}, Annotation: record.Annotation{Verb: "create", ResourceRequest: true,
+			Auth: &record.Auth{Stages: []record.Stage{{Name: record.StageStorage, Status: record.NotApplicable}}}}}, record.OutcomeAnswered},
 		{"a denial", record.Exchange{Response: &record.Response{Status: 403}, Annotation: record.Annotation{Auth: &record.Auth{StoppedAt: record.StageAuthorization}}}, record.OutcomeRejected},
 		{"an error with no stage", record.Exchange{Response: &record.Response{Status: 500}}, record.OutcomeFailed},
 		{"a redirect", record.Exchange{Response: &record.Response{Status: 302}}, record.OutcomeRedirected},

@@ -71,6 +71,9 @@ const (
 	OutcomeServed = "served"
 	// OutcomeStored: a write the API server persisted.
 	OutcomeStored = "stored"
+	// OutcomeAnswered: a create the server answers by computing, never
+	// storing (a TokenRequest, an access or token review).
+	OutcomeAnswered = "answered"
 	// OutcomeDryRun: a write that passed every stage and was not persisted.
 	OutcomeDryRun = "dry-run"
 	// OutcomeUpgraded: a connection upgraded (exec, attach, port-forward).
