@@ -11,6 +11,7 @@ import (
 	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/redact"
+	"github.com/kubewire/kubewire/tracer/sample"
 )
 
 type replayOptions struct {
@@ -22,6 +23,7 @@ type replayOptions struct {
 	width      int
 	color      string
 	showSecret bool
+	sample     bool
 
 	level render.Level
 }
@@ -29,11 +31,14 @@ type replayOptions struct {
 func newReplayCmd(s Streams) *cobra.Command {
 	o := &replayOptions{}
 	c := &cobra.Command{
-		Use:   "replay [flags] FILE",
+		Use:   "replay [flags] FILE | --sample",
 		Short: "Show a recording the way the live trace showed it",
 		Long: `replay renders a kubewire recording (JSON Lines, written by 'kubewire run
 --record') with the same renderer as the live trace. FILE "-" reads standard
-input. Detail levels:
+input; --sample replays the session bundled with kubewire (a classroom
+story recorded from the lab: discovery, reads, writes, a watch, a denial,
+a 422, a 409, a quota refusal, exec, logs, port-forward), no cluster
+needed. Detail levels:
 
   0 line      one line per call (the default)
   1 journey   + the stages the request passed through, identity, signals,
@@ -49,13 +54,24 @@ honoured. -o json|yaml prints the exchanges for programs, never styled.
 A recording made with --show-secrets or --record-stdin holds secrets in
 clear; replay redacts them as the live trace would have, unless
 --show-secrets is given here too.`,
-		Example: `  kubewire replay trace.jsonl
+		Example: `  kubewire replay --sample -v
+  kubewire replay trace.jsonl
   kubewire replay -vv trace.jsonl          # with headers
   kubewire replay --detail bodies --body-format yaml trace.jsonl
   kubewire replay -o json trace.jsonl | jq '.[].annotation.verb'`,
-		Args: exactArgs(1, "FILE"),
+		Args: func(c *cobra.Command, args []string) error {
+			switch {
+			case o.sample && len(args) > 0:
+				return usageError("--sample replays the bundled session: give no FILE with it (got %q); see '%s -h'", args[0], c.CommandPath())
+			case o.sample:
+				return nil
+			}
+			return exactArgs(1, "FILE, or --sample")(c, args)
+		},
 		RunE: func(c *cobra.Command, args []string) error {
-			o.file = args[0]
+			if len(args) == 1 {
+				o.file = args[0]
+			}
 			if err := o.validate(c); err != nil {
 				return err
 			}
@@ -64,6 +80,7 @@ clear; replay redacts them as the live trace would have, unless
 	}
 	f := c.Flags()
 	o.levelFlags.add(f)
+	f.BoolVar(&o.sample, "sample", false, "replay the session bundled with kubewire instead of a FILE")
 	f.StringVarP(&o.output, "output", "o", "", "machine output: json or yaml (all exchanges, never styled)")
 	f.StringVar(&o.bodyFormat, "body-format", "json", "show structured bodies as json or yaml")
 	f.IntVar(&o.bodyLines, "body-lines", render.DefaultBodyLines, "fold bodies after this many lines (-1 shows them whole)")
@@ -119,7 +136,10 @@ func (o *replayOptions) options(w io.Writer) render.Options {
 
 func (o *replayOptions) run(s Streams) error {
 	in, name := s.In, "standard input"
-	if o.file != "-" {
+	switch {
+	case o.sample:
+		in, name = sample.Open(), sample.Name
+	case o.file != "-":
 		f, err := os.Open(o.file)
 		if err != nil {
 			return fmt.Errorf("open recording: %w", err)
