@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./tracer/record
 	$(GO) test -run '^$$' -fuzz '^FuzzWebSocket$$' -fuzztime $(FUZZTIME) ./tracer/proxy
 	$(GO) test -run '^$$' -fuzz '^FuzzBody$$' -fuzztime $(FUZZTIME) ./tracer/redact
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./tracer/filter
 
 clean:
 	rm -rf $(BIN)
