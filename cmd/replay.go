@@ -1,14 +1,17 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kubewire/kubewire/render"
 	"github.com/kubewire/kubewire/tracer/annotate"
+	"github.com/kubewire/kubewire/tracer/filter"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/redact"
 	"github.com/kubewire/kubewire/tracer/sample"
@@ -24,8 +27,10 @@ type replayOptions struct {
 	color      string
 	showSecret bool
 	sample     bool
+	filterExpr string
 
-	level render.Level
+	filter *filter.Filter
+	level  render.Level
 }
 
 func newReplayCmd(s Streams) *cobra.Command {
@@ -81,6 +86,7 @@ clear; replay redacts them as the live trace would have, unless
 	f := c.Flags()
 	o.levelFlags.add(f)
 	f.BoolVar(&o.sample, "sample", false, "replay the session bundled with kubewire instead of a FILE")
+	f.StringVarP(&o.filterExpr, "filter", "f", "", "show only the calls that match EXPR, e.g. 'denied or status>=500', 'cmd=\"kubectl apply\" and write' (see docs/filters.md)")
 	f.StringVarP(&o.output, "output", "o", "", "machine output: json or yaml (all exchanges, never styled)")
 	f.StringVar(&o.bodyFormat, "body-format", "json", "show structured bodies as json or yaml")
 	f.IntVar(&o.bodyLines, "body-lines", render.DefaultBodyLines, "fold bodies after this many lines (-1 shows them whole)")
@@ -92,6 +98,13 @@ clear; replay redacts them as the live trace would have, unless
 
 func (o *replayOptions) validate(c *cobra.Command) error {
 	var err error
+	if o.filter, err = filter.Parse(o.filterExpr); err != nil {
+		var se *filter.SyntaxError
+		if errors.As(err, &se) {
+			return usageError("--filter: %s\n  %s", strings.TrimPrefix(err.Error(), "filter: "), strings.ReplaceAll(se.Caret(), "\n", "\n  "))
+		}
+		return usageError("--filter: %v", err)
+	}
 	if o.level, err = o.levelFlags.level(c); err != nil {
 		return err
 	}
@@ -130,7 +143,7 @@ func (o *replayOptions) options(w io.Writer) render.Options {
 	if o.width > 0 {
 		ro.Width = o.width
 	}
-	ro.Detail, ro.BodyFormat, ro.BodyLines, ro.ShowOwn = o.level, o.bodyFormat, o.bodyLines, o.showOwn
+	ro.Detail, ro.BodyFormat, ro.BodyLines, ro.ShowOwn, ro.Show = o.level, o.bodyFormat, o.bodyLines, o.showOwn, o.show()
 	return ro
 }
 
@@ -157,13 +170,21 @@ func (o *replayOptions) run(s Streams) error {
 	}
 	src = annotate.ForRecordings().Lines(src)
 	if o.output != "" {
-		warnings, err := render.ReplayMachine(s.Out, src, rd.Pos, o.output, annotate.Audit)
+		warnings, err := render.ReplayMachine(s.Out, src, rd.Pos, o.output, annotate.Audit, o.show())
 		o.warn(s, append(rd.Warnings(), warnings...))
 		return err
 	}
 	err = render.Replay(s.Out, src, o.options(s.Out))
 	o.warn(s, rd.Warnings())
 	return err
+}
+
+// show is the filter as a predicate, nil for none.
+func (o *replayOptions) show() func(*record.Exchange) bool {
+	if o.filterExpr == "" {
+		return nil
+	}
+	return o.filter.Match
 }
 
 // redaction decides whether the recording is redacted again as it is

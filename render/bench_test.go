@@ -75,7 +75,7 @@ func BenchmarkReplayMachine(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := ReplayMachine(io.Discard, annotate.ForRecordings().Lines(rd), rd.Pos, "json", annotate.Audit); err != nil {
+		if _, err := ReplayMachine(io.Discard, annotate.ForRecordings().Lines(rd), rd.Pos, "json", annotate.Audit, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/doc"
+	"github.com/kubewire/kubewire/tracer/filter"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -126,5 +127,57 @@ func TestLiveForgetsFinishedCalls(t *testing.T) {
 	}
 	if n := len(l.calls); n > recentCalls {
 		t.Errorf("Live remembers %d calls, want at most %d", n, recentCalls)
+	}
+}
+
+// A filtered replay is the full replay's matching calls, numbered and
+// timed as in the full replay.
+func TestFilteredReplayIsTheMatchingCalls(t *testing.T) {
+	for _, expr := range []string{"denied or status>=400", "watch", "write", "not kind=discovery", "exec"} {
+		f, err := filter.Parse(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range recordingNames(t) {
+			t.Run(name+"/"+expr, func(t *testing.T) {
+				o := Options{Width: 100, Detail: LevelJourney}
+				var want strings.Builder
+				for _, c := range indexFile(t, name, false).Calls() {
+					if f.Match(c.Exchange) {
+						want.WriteString(c.Render(o))
+					}
+				}
+				o.Show = f.Match
+				got := replayFile(t, name, o)
+				// The full replay interleaves calls; so may the filtered one.
+				if sortedLines(got) != sortedLines(want.String()) {
+					t.Errorf("filtered replay:\n%s\nwant the matching calls:\n%s", got, want.String())
+				}
+			})
+		}
+	}
+}
+
+func sortedLines(s string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// What a teacher filters for, pinned.
+func TestFilteredReplay(t *testing.T) {
+	for _, tc := range []struct{ golden, recording, expr string }{
+		{"status-errors", "status", "4xx"},
+		{"watch-events", "watch-json", "watch"},
+		{"exec-streams", "exec", "exec"},
+		{"denied", "denied", `denied or "forbidden"`},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			f, err := filter.Parse(tc.expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.golden, replayFile(t, tc.recording, Options{Width: 100, Detail: LevelJourney, Show: f.Match}))
+		})
 	}
 }

@@ -132,6 +132,7 @@ func (l *Live) callOf(line record.Line) *call {
 			c.shown, c.number, c.origin = true, f.Number, f.Origin
 		} else if l.fixed == nil {
 			c.shown, c.number, c.origin = l.place.place(x)
+			c.shown = c.shown && (l.r.o.Show == nil || l.r.o.Show(x))
 		}
 		c.open = x.Response != nil && x.Response.Stream
 		l.calls[x.Seq] = c

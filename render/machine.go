@@ -101,17 +101,18 @@ func WriteMachine(w io.Writer, exchanges []*record.Exchange, format string) erro
 
 // ReplayMachine writes the recording read from src as machine output,
 // each exchange once complete (record.Completer, folding audit lines in
-// with audit), in bounded memory. pos says where src is, for warnings. It
-// returns the warnings and src's error, after writing everything before
-// it.
-func ReplayMachine(w io.Writer, src record.LineSource, pos func() string, format string, audit func(*record.Exchange, *record.AuditEvent)) ([]string, error) {
+// with audit), in bounded memory; keep, when set, picks the exchanges to
+// write, complete. pos says where src is, for warnings. It returns the
+// warnings and src's error, after writing everything before it.
+func ReplayMachine(w io.Writer, src record.LineSource, pos func() string, format string,
+	audit func(*record.Exchange, *record.AuditEvent), keep func(*record.Exchange) bool) ([]string, error) {
 	m, err := NewMachine(w, format)
 	if err != nil {
 		return nil, err
 	}
 	var werr error
 	c := &record.Completer{Audit: audit, Done: func(x *record.Exchange) {
-		if werr == nil {
+		if werr == nil && (keep == nil || keep(x)) {
 			werr = m.Write(x)
 		}
 	}}

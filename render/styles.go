@@ -16,6 +16,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
+	"github.com/kubewire/kubewire/tracer/record"
 )
 
 // Level is how much of each call is shown.
@@ -79,6 +80,11 @@ type Options struct {
 	// flow-schema names), marked as kubewire's; by default a view shows
 	// only what the traced client did.
 	ShowOwn bool
+	// Show, when set, picks the calls to show (a filter): the others are
+	// still numbered, so a call keeps the number the whole replay gives it.
+	// A call is picked by its exchange line, as first recorded: a stream
+	// by its response's start, before its events.
+	Show func(*record.Exchange) bool
 }
 
 // DefaultWidth is used when the width is unknown (output piped to a file).
