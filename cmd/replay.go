@@ -1,11 +1,13 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +30,7 @@ type replayOptions struct {
 	showSecret bool
 	sample     bool
 	filterExpr string
+	follow     bool
 
 	filter *filter.Filter
 	level  render.Level
@@ -80,12 +83,13 @@ clear; replay redacts them as the live trace would have, unless
 			if err := o.validate(c); err != nil {
 				return err
 			}
-			return o.run(s)
+			return o.run(c.Context(), s)
 		},
 	}
 	f := c.Flags()
 	o.levelFlags.add(f)
 	f.BoolVar(&o.sample, "sample", false, "replay the session bundled with kubewire instead of a FILE")
+	f.BoolVar(&o.follow, "follow", false, "keep reading a recording still being written (kubewire proxy --record), until Ctrl-C")
 	f.StringVarP(&o.filterExpr, "filter", "f", "", "show only the calls that match EXPR, e.g. 'denied or status>=500', 'cmd=\"kubectl apply\" and write' (see docs/filters.md)")
 	f.StringVarP(&o.output, "output", "o", "", "machine output: json or yaml (all exchanges, never styled)")
 	f.StringVar(&o.bodyFormat, "body-format", "json", "show structured bodies as json or yaml")
@@ -98,6 +102,9 @@ clear; replay redacts them as the live trace would have, unless
 
 func (o *replayOptions) validate(c *cobra.Command) error {
 	var err error
+	if o.follow && (o.sample || o.file == "-") {
+		return usageError("--follow reads a FILE as it grows; not --sample or standard input")
+	}
 	if o.filter, err = filter.Parse(o.filterExpr); err != nil {
 		var se *filter.SyntaxError
 		if errors.As(err, &se) {
@@ -147,7 +154,7 @@ func (o *replayOptions) options(w io.Writer) render.Options {
 	return ro
 }
 
-func (o *replayOptions) run(s Streams) error {
+func (o *replayOptions) run(ctx context.Context, s Streams) error {
 	in, name := s.In, "standard input"
 	switch {
 	case o.sample:
@@ -159,6 +166,9 @@ func (o *replayOptions) run(s Streams) error {
 		}
 		defer f.Close()
 		in, name = f, o.file
+		if o.follow {
+			in = record.Follow(ctx, f, 200*time.Millisecond)
+		}
 	}
 	rd, err := record.NewReader(in, name)
 	if err != nil {
