@@ -19,7 +19,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -149,6 +148,9 @@ func upToDate(b *Binaries, stamp string, noKwok bool) bool {
 // progress line every few percent; a warm one takes seconds. Concurrent
 // builds (several test binaries) wait for each other.
 func Build(ctx context.Context, o BuildOptions) (*Binaries, error) {
+	if err := supported(); err != nil {
+		return nil, err
+	}
 	progress := o.Progress
 	if progress == nil {
 		progress = io.Discard
@@ -466,34 +468,4 @@ func heartbeat(w io.Writer, d time.Duration, msg func() string) (stop func()) {
 		}
 	}()
 	return func() { once.Do(func() { close(done); <-finished }) }
-}
-
-// lockFile takes an exclusive lock on path, waiting for another holder and
-// saying so.
-func lockFile(ctx context.Context, path string, progress io.Writer) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	said := false
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		if !said {
-			fmt.Fprintf(progress, "lab: waiting for another kubewire building the lab (%s)\n", path)
-			said = true
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }

@@ -44,6 +44,9 @@ type Options struct {
 // first when needed. It is what kubewire runs when no cluster is
 // configured.
 func Ensure(ctx context.Context, o Options) (*Lab, error) {
+	if err := supported(); err != nil {
+		return nil, err
+	}
 	dir := o.Dir
 	if dir == "" {
 		d, err := DefaultDir()

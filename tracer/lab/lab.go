@@ -157,6 +157,9 @@ func auditLogPath(dir string) string   { return filepath.Join(dir, "logs", "audi
 // KWOK, every fake node Ready. When the lab already runs it returns it with
 // AlreadyRunning set. On failure it stops whatever it started.
 func Up(ctx context.Context, c Config) (*Lab, error) {
+	if err := supported(); err != nil {
+		return nil, err
+	}
 	dir, err := absDir(c.Dir)
 	if err != nil {
 		return nil, err

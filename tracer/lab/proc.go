@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -37,10 +36,7 @@ func start(name, exe string, args []string, log string, env []string, attached b
 	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if attached {
-		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	}
+	cmd.SysProcAttr = sysProcAttr(attached)
 	if err := cmd.Start(); err != nil {
 		return nil, nil, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -56,15 +52,11 @@ func (p Process) alive(dir string) bool {
 	if p.PID <= 0 || gone(p.PID) {
 		return false
 	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.PID))
-	if err != nil {
+	args, err := commandLine(p.PID)
+	if err != nil || len(args) == 0 || args[0] != p.Exe {
 		return false
 	}
-	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
-	if len(args) == 0 || args[0] != p.Exe {
-		return false
-	}
-	return strings.Contains(string(cmdline), dir+string(filepath.Separator))
+	return strings.Contains(strings.Join(args, "\x00"), dir+string(filepath.Separator))
 }
 
 // stop sends SIGTERM to p, then SIGKILL if it has not exited after grace.
@@ -90,18 +82,6 @@ func (p Process) stop(dir string, grace time.Duration) error {
 		return nil
 	}
 	return fmt.Errorf("%s (pid %d) still runs after SIGKILL", p.Name, p.PID)
-}
-
-// gone reports whether pid has exited: no such process, or a zombie not
-// yet reaped. An exiting process loses its command line before it is gone,
-// so this looks at its state only.
-func gone(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	i := bytes.LastIndexByte(stat, ')')
-	return i >= 0 && len(stat) > i+2 && (stat[i+2] == 'Z' || stat[i+2] == 'X')
 }
 
 // waitGone waits up to d for p, already checked to be the lab's, to exit.
