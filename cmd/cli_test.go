@@ -20,6 +20,9 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(withLab{m}, map[string]func(){
 		"kubewire": func() { os.Exit(cmd.Main()) },
+		// On PATH under the plugin's name: the lab's kubectl finds it, as
+		// "kubectl wire".
+		cmd.PluginName: func() { os.Exit(cmd.Main()) },
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -63,28 +64,51 @@ func usageError(format string, a ...any) error {
 }
 
 // Main runs kubewire with os.Args and returns the process exit code.
+// Called as kubectl-wire (the kubectl plugin, or a link to kubewire by that
+// name) it names itself "kubectl wire".
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, os.Args[1:], Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+	return RunAs(ctx, nameFor(os.Args[0]), os.Args[1:], Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+}
+
+// PluginName is the name kubectl finds a plugin by: "kubectl wire".
+const PluginName = "kubectl-wire"
+
+// nameFor is the name kubewire goes by when started as argv0.
+func nameFor(argv0 string) string {
+	base := strings.TrimSuffix(filepath.Base(argv0), ".exe")
+	if base == PluginName {
+		return "kubectl wire"
+	}
+	return "kubewire"
 }
 
 // Run runs kubewire with args and returns the exit code: 0 on success, 2 for
 // bad usage, a child's own exit code for run, 1 for other failures.
 func Run(ctx context.Context, args []string, s Streams) int {
+	return RunAs(ctx, "kubewire", args, s)
+}
+
+// RunAs is Run for kubewire known by name ("kubewire", or "kubectl wire"
+// as a kubectl plugin), which its help and messages use.
+func RunAs(ctx context.Context, name string, args []string, s Streams) int {
 	// Libraries (client-go, the API server's request parser) log through
 	// klog; kubewire reports errors itself.
 	klog.SetOutput(io.Discard)
 	klog.LogToStderr(false)
 
 	root := NewRoot(s)
+	if name != "kubewire" {
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: name}
+	}
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
 	if strings.HasPrefix(err.Error(), "unknown command ") {
-		err = usageError("%v; see 'kubewire -h'", err)
+		err = usageError("%v; see '%s -h'", err, name)
 	}
 	var ee *ExitError
 	if errors.As(err, &ee) {
@@ -110,6 +134,8 @@ admission) and prints it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// --version has no -v: -v means more detail in every command.
+	root.Flags().Bool("version", false, "print kubewire's version (kubewire version also asks the server)")
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
@@ -129,6 +155,7 @@ admission) and prints it.`,
 		newCaniCmd(s),
 		newCaCmd(s),
 		newLegendCmd(s),
+		newVersionCmd(s),
 	)
 	// Cobra's completion command prints help for a shell it does not know;
 	// make that a usage error.
