@@ -17,6 +17,7 @@ import (
 type traceFlags struct {
 	kubeconfig string
 	context    string
+	namespace  string
 	record     string
 	output     string
 	outputFile string
@@ -30,7 +31,8 @@ type traceFlags struct {
 
 func (f *traceFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: KUBECONFIG, then ~/.kube/config)")
-	fs.StringVar(&f.context, "context", "", "kubeconfig context to trace (default: the current context)")
+	fs.StringVar(&f.context, "context", "", "kubeconfig context to trace (default: the current context); the session holds every context, so kubectl --context works too")
+	fs.StringVarP(&f.namespace, "namespace", "n", "", "the session's namespace, as kubectl -n would set it (default: the context's)")
 	fs.StringVar(&f.record, "record", "", "write a recording (JSON Lines) to this file")
 	fs.StringVarP(&f.output, "output", "o", "", "live view format: empty for text, json for JSON Lines (itself a recording, written to --output-file)")
 	fs.StringVar(&f.outputFile, "output-file", "", "the file -o json writes to (run needs one: the command's own output shares the terminal)")
@@ -69,6 +71,7 @@ func (f *traceFlags) options(w io.Writer, errOut io.Writer) (live.Options, func(
 	o := live.Options{
 		Kubeconfig:  f.kubeconfig,
 		Context:     f.context,
+		Namespace:   f.namespace,
 		ShowSecrets: f.showSecrets,
 		RecordStdin: f.recordStdin,
 		MaxBody:     f.maxBody,

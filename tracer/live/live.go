@@ -26,6 +26,8 @@ import (
 type Options struct {
 	// Kubeconfig and Context choose the cluster, as with kubectl.
 	Kubeconfig, Context string
+	// Namespace, when set, is the session's current namespace (-n).
+	Namespace string
 	// Recordings are the recordings to write (--record, -o json): each
 	// gets a header saying how the trace was made, then every line.
 	Recordings []Recording
@@ -63,6 +65,13 @@ type Recording struct {
 	W    io.Writer
 }
 
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
 // Cluster is a cluster provided when no kubeconfig exists.
 type Cluster struct {
 	// Kubeconfig is its kubeconfig.
@@ -89,7 +98,7 @@ type Trace struct {
 
 // Start loads the kubeconfig, starts the proxy and writes the session.
 func Start(ctx context.Context, o Options, mode string, command []string) (*Trace, error) {
-	target, err := proxy.LoadTarget(o.Kubeconfig, o.Context)
+	mirror, err := proxy.LoadMirror(o.Kubeconfig, o.Context, o.Namespace)
 	pathDir := ""
 	if errors.Is(err, proxy.ErrNoKubeconfig) && o.NoCluster != nil && o.Kubeconfig == "" {
 		var c *Cluster
@@ -98,7 +107,7 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 			if o.AuditLog == "" {
 				o.AuditLog = c.AuditLog
 			}
-			target, err = proxy.LoadTarget(c.Kubeconfig, o.Context)
+			mirror, err = proxy.LoadMirror(c.Kubeconfig, o.Context, o.Namespace)
 		}
 	}
 	if errors.Is(err, proxy.ErrNoKubeconfig) {
@@ -106,6 +115,10 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 	}
 	if err != nil {
 		return nil, err
+	}
+	target := mirror.Current
+	for _, n := range mirror.Notes {
+		fmt.Fprintf(orDiscard(o.ErrOut), "kubewire: %s\n", n)
 	}
 	caDir := o.CADir
 	if caDir == "" {
@@ -129,22 +142,17 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 	if o.View != nil {
 		sinks = append(sinks, o.View)
 	}
-	token := proxy.NewSessionToken()
-	errOut := o.ErrOut
-	if errOut == nil {
-		errOut = io.Discard
-	}
-	tr.problems = proxy.NewProblems(errOut)
+	tr.problems = proxy.NewProblems(orDiscard(o.ErrOut))
 	p, err := proxy.New(proxy.Config{
-		Target:       target,
-		CA:           ca,
-		Listen:       o.Listen,
-		Sink:         sinks,
-		SessionToken: token,
-		MaxBody:      o.MaxBody,
-		ShowSecrets:  o.ShowSecrets,
-		RecordStdin:  o.RecordStdin,
-		Diagnostics:  tr.problems,
+		Target:      target,
+		Routes:      mirror.Routes,
+		CA:          ca,
+		Listen:      o.Listen,
+		Sink:        sinks,
+		MaxBody:     o.MaxBody,
+		ShowSecrets: o.ShowSecrets,
+		RecordStdin: o.RecordStdin,
+		Diagnostics: tr.problems,
 	})
 	if err != nil {
 		_ = tr.closeRecordings()
@@ -174,7 +182,7 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 		_ = tr.Close()
 		return nil, err
 	}
-	if tr.Session, err = proxy.WriteSession(dir, target, p.URL(), ca, token); err != nil {
+	if tr.Session, err = mirror.WriteSession(dir, p.URL(), ca); err != nil {
 		_ = os.RemoveAll(dir)
 		_ = tr.Close()
 		return nil, err
@@ -282,9 +290,26 @@ func Run(ctx context.Context, o Options, command []string, stdin io.Reader, stdo
 	if len(command) == 0 {
 		return 2, errors.New("no command to run")
 	}
+	// A --kubeconfig given to kubectl is the kubeconfig kubectl would use:
+	// trace it, and give kubectl the session's in its place.
+	at, kc := kubectlKubeconfig(command)
+	if at >= 0 {
+		if o.Kubeconfig != "" && o.Kubeconfig != kc {
+			return 2, fmt.Errorf("kubectl's --kubeconfig %s and kubewire's --kubeconfig %s differ; give one", kc, o.Kubeconfig)
+		}
+		o.Kubeconfig = kc
+	}
 	tr, err := Start(ctx, o, "run", command)
 	if err != nil {
 		return 1, err
+	}
+	if at >= 0 {
+		command = append([]string(nil), command...)
+		if strings.HasPrefix(command[at], "--kubeconfig=") {
+			command[at] = "--kubeconfig=" + tr.Session.Kubeconfig
+		} else {
+			command[at] = tr.Session.Kubeconfig
+		}
 	}
 	env := tr.Env(os.Environ())
 	path, err := lookPath(command[0], env)
@@ -340,6 +365,27 @@ func Run(ctx context.Context, o Options, command []string, stdin io.Reader, stdo
 		return code, cerr
 	}
 	return code, nil
+}
+
+// kubectlKubeconfig finds the --kubeconfig of a kubectl command line: the
+// index of the argument holding its value and the value, or -1. Only
+// kubectl's own flags count, not a command's after "--" (kubectl exec).
+func kubectlKubeconfig(command []string) (int, string) {
+	if b := strings.TrimSuffix(filepath.Base(command[0]), ".exe"); b != "kubectl" {
+		return -1, ""
+	}
+	for i := 1; i < len(command); i++ {
+		a := command[i]
+		switch {
+		case a == "--":
+			return -1, ""
+		case a == "--kubeconfig" && i+1 < len(command):
+			return i + 1, command[i+1]
+		case strings.HasPrefix(a, "--kubeconfig="):
+			return i, strings.TrimPrefix(a, "--kubeconfig=")
+		}
+	}
+	return -1, ""
 }
 
 // lookPath finds the command on the child's PATH (which may have the lab's

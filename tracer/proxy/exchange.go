@@ -14,8 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/elazarl/goproxy"
-
+	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/codec"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/redact"
@@ -24,13 +23,6 @@ import (
 // hopHeaders are connection-level headers that never go upstream as is.
 var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
-
-// RoundTrip implements goproxy.RoundTripper: goproxy calls it for every
-// request read from a MITM'd tunnel. It never returns an error: a failure to
-// reach the API server becomes a 502 the client can read, and a record.
-func (p *Proxy) RoundTrip(req *http.Request, _ *goproxy.ProxyCtx) (*http.Response, error) {
-	return p.exchange(req), nil
-}
 
 // capture is one exchange being recorded.
 type capture struct {
@@ -42,6 +34,9 @@ type capture struct {
 	// release ends the upstream request's context once the exchange is
 	// recorded.
 	release func()
+	// ann annotates the exchange: its route's annotator, or kubewire's
+	// own calls' one.
+	ann *annotate.Annotator
 	// upstream is the API server's response body, closed by abort.
 	upstream atomic.Pointer[io.ReadCloser]
 	// aborted is set when kubewire itself cut the exchange short.
@@ -74,7 +69,7 @@ func (c *capture) done() {
 	c.p.inflight.Done()
 }
 
-func (p *Proxy) exchange(req *http.Request) *http.Response {
+func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
 	p.inflight.Add(1)
 	start := time.Now()
 	x := &record.Exchange{Seq: p.seq.Add(1), Start: start}
@@ -82,11 +77,10 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 	p.open.Store(x.Seq, c)
 
 	clientHeader := req.Header.Clone()
-	up := *p.cfg.Target.Server
-	up.Path, up.RawPath, up.RawQuery = req.URL.Path, req.URL.RawPath, req.URL.RawQuery
-	// Only holders of the session token get the kubeconfig's credentials;
-	// any other Authorization is the client's own.
-	clientOwnsAuth := p.cfg.SessionToken == "" || clientHeader.Get("Authorization") != "Bearer "+p.cfg.SessionToken
+	// Only holders of a session token get the credentials of the user it
+	// stands for; any other Authorization is the client's own.
+	user := p.router.user(clientHeader)
+	clientOwnsAuth := user == ""
 	x.Request = record.Request{
 		Method:  req.Method,
 		URL:     p.url(req.URL.String()),
@@ -96,7 +90,15 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 	if cmd, ok := OwnCommand(clientHeader.Get("User-Agent")); ok {
 		x.Own, x.OwnBy = true, cmd
 	}
-	p.annotator.Request(x, &up, clientHeader, clientOwnsAuth)
+	ro, err := p.router.get(cluster, user)
+	if err != nil {
+		c.ann = p.own
+		c.ann.Request(x, req.URL, clientHeader, clientOwnsAuth)
+		return c.fail(req, "proxy", http.StatusBadGateway, fmt.Errorf("kubewire cannot send this request upstream: %w", err))
+	}
+	c.ann = ro.ann
+	up := upstreamURL(ro.target, req.URL)
+	c.ann.Request(x, &up, clientHeader, clientOwnsAuth)
 	c.ctx = redact.Context{Resource: x.Annotation.Resource, Subresource: x.Annotation.Subresource}
 
 	var body []byte
@@ -131,7 +133,10 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 		// record with the server's audit log.
 		out.Header.Set("Audit-Id", newUUID())
 	}
-	rt := p.transport(clientOwnsAuth, x.Annotation.Upgrade != "")
+	rt := ro.rt
+	if x.Annotation.Upgrade != "" {
+		rt = ro.rt11
+	}
 	holder := &upstreamHolder{}
 	out = out.WithContext(context.WithValue(out.Context(), holderKey{}, holder))
 
@@ -141,7 +146,7 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 		if req.Context().Err() != nil {
 			return c.fail(req, "client", 499, fmt.Errorf("the client went away before the API server answered: %w", err))
 		}
-		return c.fail(req, "upstream", http.StatusBadGateway, fmt.Errorf("kubewire could not reach the API server at %s: %w", p.cfg.Target.Server.Host, err))
+		return c.fail(req, "upstream", http.StatusBadGateway, fmt.Errorf("kubewire could not reach the API server at %s: %w", ro.target.Server.Host, err))
 	}
 	x.Timings.FirstByteMs = record.Ms(time.Since(start))
 	upstream := resp.Body // before the relay wraps it
@@ -162,20 +167,6 @@ func (p *Proxy) exchange(req *http.Request) *http.Response {
 		c.buffered(resp)
 	}
 	return resp
-}
-
-// transport picks the upstream leg: the kubeconfig's credentials only for
-// holders of the session token.
-func (p *Proxy) transport(clientOwnsAuth, upgrade bool) http.RoundTripper {
-	switch {
-	case clientOwnsAuth && upgrade:
-		return p.clientRT11
-	case clientOwnsAuth:
-		return p.clientRT
-	case upgrade:
-		return p.kubeconfigRT11
-	}
-	return p.kubeconfigRT
 }
 
 func upstreamHeader(h http.Header, upgrade bool) http.Header {
@@ -278,7 +269,7 @@ func (c *capture) finish(respHeader http.Header, body []byte) {
 		if c.release != nil {
 			defer c.release()
 		}
-		c.p.annotator.Response(c.x, respHeader, body)
+		c.ann.Response(c.x, respHeader, body)
 		c.x.Timings.TotalMs = record.Ms(time.Since(c.x.Start))
 		c.p.cfg.Sink.Put(record.Line{Type: record.TypeExchange, Seq: c.x.Seq, Exchange: c.x})
 		if c.p.cfg.Joiner != nil {

@@ -42,6 +42,11 @@ type Config struct {
 	// SessionToken is the placeholder token of the session kubeconfig;
 	// requests that carry it get the kubeconfig's credentials upstream.
 	SessionToken string
+	// Routes, when set, route requests to every cluster and user of the
+	// session kubeconfig (see WriteMirror); Target is then the traced
+	// context, whose cluster's discovery gives scopes. Nil routes
+	// everything to Target with SessionToken.
+	Routes *Routes
 	// MaxBody caps the bytes stored per body (and per stream event);
 	// negative means no cap. Default 4 MiB.
 	MaxBody int
@@ -78,18 +83,14 @@ type Proxy struct {
 	gp       *goproxy.ProxyHttpServer
 	allowed  string // host:port of the API server, the only host MITM'd
 
-	// Upstream legs: with the kubeconfig's credentials or without any (the
-	// client's own Authorization passes through), each in an HTTP/2 and an
-	// HTTP/1.1-only flavour (upgrades need HTTP/1.1).
-	kubeconfigRT, clientRT     http.RoundTripper
-	kubeconfigRT11, clientRT11 http.RoundTripper
-
-	// annotator annotates the traced client's exchanges; own annotates
-	// kubewire's own calls, with the built-in scope table only, since
-	// discovery may be what is being fetched.
-	annotator, own *annotate.Annotator
-	scopes         *classify.Lazy
-	seq            atomic.Int64
+	// router reaches each cluster as each user of the session.
+	router *router
+	// own annotates kubewire's own calls, with the built-in scope table
+	// only, since discovery may be what is being fetched.
+	own    *annotate.Annotator
+	scopes *classify.Lazy
+	flows  auth.FlowNames
+	seq    atomic.Int64
 	// ctx is cancelled by Close: it ends every upstream request still
 	// under way (a watch whose client has gone, a stream left open).
 	ctx      context.Context
@@ -118,22 +119,19 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.ShutdownWait == 0 {
 		cfg.ShutdownWait = 10 * time.Second
 	}
-	p := &Proxy{cfg: cfg, allowed: hostPort(cfg.Target.Server.Host, cfg.Target.Server.Scheme)}
+	p := &Proxy{cfg: cfg}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
-	var err error
-	if p.kubeconfigRT, p.clientRT, err = upstreamLegs(cfg.Target.Config, false); err != nil {
-		return nil, err
+	routes := cfg.Routes
+	if routes == nil {
+		routes = singleRoute(cfg.Target, cfg.SessionToken)
 	}
-	if p.kubeconfigRT11, p.clientRT11, err = upstreamLegs(cfg.Target.Config, true); err != nil {
-		return nil, err
-	}
+	current := routes.Clusters[hostPort(cfg.Target.Server.Host, cfg.Target.Server.Scheme)]
+	p.router = &router{p: p, routes: *routes, current: current}
 
 	// Scopes: the live server's discovery, asked once through the upstream
 	// leg (recorded as kubewire's own calls), then the built-in table.
 	p.scopes = classify.NewLazy("discovery", p.discoverScopes)
-	kubeconfig := auth.DescribeConfig(cfg.Target.Config)
-	p.annotator = annotate.New(annotate.Config{Prefix: cfg.Target.Server.Path, Scopes: []classify.ScopeSource{p.scopes}, Kubeconfig: kubeconfig})
-	p.own = annotate.New(annotate.Config{Prefix: cfg.Target.Server.Path, Kubeconfig: kubeconfig})
+	p.own = annotate.New(annotate.Config{Prefix: cfg.Target.Server.Path, Kubeconfig: auth.DescribeConfig(cfg.Target.Config)})
 
 	gp := goproxy.NewProxyHttpServer()
 	gp.Logger = cfg.Diagnostics
@@ -146,13 +144,14 @@ func New(cfg Config) (*Proxy, error) {
 	})
 	tlsConfig := goproxy.TLSConfigFromCA(&cfg.CA.Cert)
 	gp.OnRequest().HandleConnectFunc(func(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
-		if hostPort(host, "https") != p.allowed {
+		cluster, ok := p.router.cluster(host)
+		if !ok {
 			ctx.Resp = textResponse(ctx.Req, http.StatusForbidden,
-				fmt.Sprintf("kubewire intercepts only %s, the API server of context %q; it refuses to tunnel to %s (it is not an open proxy)\n", p.allowed, cfg.Target.Context, host))
+				fmt.Sprintf("kubewire intercepts only %s, the API servers of the traced kubeconfig (context %q); it refuses to tunnel to %s (it is not an open proxy)\n", p.router.hosts(), cfg.Target.Context, host))
 			return goproxy.RejectConnect, host
 		}
 		ctx.UserData = mitmMarker{}
-		ctx.RoundTripper = p
+		ctx.RoundTripper = tunnel{p, cluster}
 		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: tlsConfig}, host
 	})
 	// Plain-HTTP proxy requests (not inside a MITM'd tunnel) are refused:
@@ -161,7 +160,7 @@ func New(cfg Config) (*Proxy, error) {
 		if _, ok := ctx.UserData.(mitmMarker); ok {
 			return req, nil
 		}
-		return req, textResponse(req, http.StatusForbidden, "kubewire only proxies HTTPS to "+p.allowed+" (use CONNECT)\n")
+		return req, textResponse(req, http.StatusForbidden, "kubewire only proxies HTTPS to "+p.router.hosts()+" (use CONNECT)\n")
 	})
 	p.gp = gp
 	return p, nil
@@ -173,27 +172,38 @@ func refuseDial(context.Context, string, string) (net.Conn, error) {
 	return nil, errors.New("kubewire does not dial on behalf of clients")
 }
 
-// upstreamLegs builds the two upstream transports: one with the
-// kubeconfig's credentials, one with none.
-func upstreamLegs(base *rest.Config, http11 bool) (withCreds, without http.RoundTripper, err error) {
-	mk := func(c *rest.Config) (http.RoundTripper, error) {
-		c = rest.CopyConfig(c)
-		if c.Proxy == nil {
-			c.Proxy = noProxy
-		}
-		if http11 {
-			c.TLSClientConfig.NextProtos = []string{"http/1.1"}
-		}
-		c.WrapTransport = chainWrap(c.WrapTransport, func(rt http.RoundTripper) http.RoundTripper { return &upstreamRecorder{rt} })
-		return rest.TransportFor(c)
+// upstreamLeg builds an upstream transport from base, with whatever
+// credentials it holds, in HTTP/2 or HTTP/1.1 only (upgrades need it).
+func upstreamLeg(base *rest.Config, http11 bool) (http.RoundTripper, error) {
+	c := rest.CopyConfig(base)
+	if c.Proxy == nil {
+		c.Proxy = noProxy
 	}
-	if withCreds, err = mk(base); err != nil {
-		return nil, nil, fmt.Errorf("build the upstream leg from the kubeconfig: %w", err)
+	if http11 {
+		c.TLSClientConfig.NextProtos = []string{"http/1.1"}
 	}
-	if without, err = mk(rest.AnonymousClientConfig(base)); err != nil {
-		return nil, nil, fmt.Errorf("build the upstream leg: %w", err)
+	c.WrapTransport = chainWrap(c.WrapTransport, func(rt http.RoundTripper) http.RoundTripper { return &upstreamRecorder{rt} })
+	rt, err := rest.TransportFor(c)
+	if err != nil {
+		return nil, fmt.Errorf("build the upstream leg to %s: %w", c.Host, err)
 	}
-	return withCreds, without, nil
+	return rt, nil
+}
+
+// anonymousConfig is c without credentials.
+func anonymousConfig(c *rest.Config) *rest.Config { return rest.AnonymousClientConfig(c) }
+
+// tunnel is the RoundTripper of one MITM'd tunnel, opened to cluster.
+type tunnel struct {
+	p       *Proxy
+	cluster string
+}
+
+// RoundTrip implements goproxy.RoundTripper: goproxy calls it for every
+// request read from a MITM'd tunnel. It never returns an error: a failure
+// to reach the API server becomes a 502 the client can read, and a record.
+func (t tunnel) RoundTrip(req *http.Request, _ *goproxy.ProxyCtx) (*http.Response, error) {
+	return t.p.exchange(req, t.cluster), nil
 }
 
 func chainWrap(outer func(http.RoundTripper) http.RoundTripper, inner func(http.RoundTripper) http.RoundTripper) func(http.RoundTripper) http.RoundTripper {
@@ -206,10 +216,10 @@ func chainWrap(outer func(http.RoundTripper) http.RoundTripper, inner func(http.
 // SetJoiner sets the joiner; call it before Start.
 func (p *Proxy) SetJoiner(j Joiner) { p.cfg.Joiner = j }
 
-// SetFlows gives the annotator the names of priority and fairness objects
-// (looked up through OwnConfig, so only once the proxy exists); call it
-// before Start.
-func (p *Proxy) SetFlows(f auth.FlowNames) { p.annotator.SetFlows(f) }
+// SetFlows gives the annotators the names of priority and fairness
+// objects (looked up through OwnConfig, so only once the proxy exists);
+// call it before Start.
+func (p *Proxy) SetFlows(f auth.FlowNames) { p.flows = f }
 
 // CheckListen accepts only loopback addresses: kubewire holds the
 // kubeconfig's credentials and must not be reachable from elsewhere.

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/moby/spdystream/spdy"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/klog/v2"
@@ -629,5 +630,82 @@ func TestProblemsAreShownOnceAndReadable(t *testing.T) {
 	}
 	if strings.Contains(got, "broken pipe") || strings.Contains(got, "WARN") || strings.Contains(got, "eyJzdWIi") {
 		t.Errorf("noise or a secret reached the user:\n%s", got)
+	}
+}
+
+// With Routes, each tunnel reaches the cluster it was opened to, and each
+// placeholder token sends its own user's credentials; any other token is
+// the client's own.
+func TestRoutesByClusterAndUser(t *testing.T) {
+	seen := make(chan string, 8)
+	server := func(name string) *httptest.Server {
+		s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/api/v1/namespaces/") { // not kubewire's own discovery
+				seen <- name + " " + r.Header.Get("Authorization")
+			}
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"kind":"Status","status":"Success"}`)
+		}))
+		t.Cleanup(s.Close)
+		return s
+	}
+	a, b := server("a"), server("b")
+	target := func(s *httptest.Server, token string) *Target {
+		u, _ := url.Parse(s.URL)
+		pool := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})
+		return &Target{Config: &rest.Config{Host: s.URL, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: pool}}, Server: u}
+	}
+	servers := map[string]*httptest.Server{"a": a, "b": b}
+	routes := &Routes{
+		Clusters: map[string]string{strings.TrimPrefix(a.URL, "https://"): "a", strings.TrimPrefix(b.URL, "https://"): "b"},
+		Tokens:   map[string]string{"tok-x": "x", "tok-y": "y"},
+		Resolve: func(cluster, user string) (*Target, error) {
+			tg := target(servers[cluster], "")
+			if user != "" {
+				tg = target(servers[cluster], "cred-"+user)
+			}
+			return tg, nil
+		},
+	}
+	ca, err := LoadOrCreateCA(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := recordtest.NewLines()
+	p, err := New(Config{Target: target(a, "cred-x"), Routes: routes, CA: ca, Sink: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca.PEM)
+	pu, _ := url.Parse(p.URL())
+	c := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu), TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	t.Cleanup(c.CloseIdleConnections)
+	for _, tc := range []struct{ server, token, want string }{
+		{"a", "tok-x", "a Bearer cred-x"},
+		{"b", "tok-y", "b Bearer cred-y"},
+		{"b", "tok-x", "b Bearer cred-x"},
+		{"a", "the-clients-own", "a Bearer the-clients-own"},
+	} {
+		req, _ := http.NewRequest("GET", servers[tc.server].URL+"/api/v1/namespaces/demo/pods", nil)
+		req.Header.Set("Authorization", "Bearer "+tc.token)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if got := <-seen; got != tc.want {
+			t.Errorf("token %s to %s: the server saw %q, want %q", tc.token, tc.server, got, tc.want)
+		}
+	}
+	// Any other host is refused: kubewire is not an open proxy.
+	req, _ := http.NewRequest("GET", "https://127.0.0.1:1/api", nil)
+	if _, err := c.Do(req); err == nil {
+		t.Error("a host outside the routes was tunnelled")
 	}
 }

@@ -47,7 +47,7 @@ func (o *ownRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := o.p
 	p.inflight.Add(1)
 	x := &record.Exchange{Seq: p.seq.Add(1), Start: time.Now(), Own: true, OwnBy: record.OwnByProxy}
-	c := &capture{p: p, x: x, finished: make(chan struct{})}
+	c := &capture{p: p, x: x, finished: make(chan struct{}), ann: p.own}
 	x.Request = record.Request{Method: req.Method, URL: p.url(req.URL.String()), Proto: req.Proto, Headers: p.headers(req.Header)}
 	p.own.Request(x, req.URL, req.Header, false)
 	resp, err := o.rt.RoundTrip(req)

@@ -38,7 +38,7 @@ func (c *capture) stream(resp *http.Response) {
 
 // emitStreamStart writes a stream's exchange line when its response begins.
 func (p *Proxy) emitStreamStart(c *capture, h http.Header) {
-	p.annotator.Response(c.x, h, nil)
+	c.ann.Response(c.x, h, nil)
 	// Write a copy: the exchange goes on changing (timings) after this line.
 	x := *c.x
 	resp := *c.x.Response

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
+	"strings"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -74,8 +74,8 @@ func LoadTarget(kubeconfig, context string) (*Target, error) {
 	if kubeconfig != "" {
 		t.Files = []string{kubeconfig}
 	}
-	if c := raw.Contexts[name]; c != nil && c.Cluster == sessionName && c.AuthInfo == sessionName {
-		t.Session = raw.Clusters[sessionName] != nil && raw.Clusters[sessionName].ProxyURL != ""
+	if c := raw.Contexts[name]; c != nil && raw.Clusters[c.Cluster] != nil && raw.AuthInfos[c.AuthInfo] != nil {
+		t.Session = raw.Clusters[c.Cluster].ProxyURL != "" && strings.HasPrefix(raw.AuthInfos[c.AuthInfo].Token, sessionTokenPrefix)
 	}
 	if ns == "default" {
 		// Namespace() says "default" when the context names none; keep the
@@ -105,31 +105,23 @@ type Session struct {
 	Token string
 }
 
+// sessionTokenPrefix starts every placeholder token: a kubeconfig whose
+// user holds one is a kubewire session's.
+const sessionTokenPrefix = "kubewire-session-"
+
 // NewSessionToken returns a random placeholder token.
 func NewSessionToken() string {
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
 	}
-	return "kubewire-session-" + hex.EncodeToString(b)
+	return sessionTokenPrefix + hex.EncodeToString(b)
 }
 
 // WriteSession writes the session files for a client of the proxy at
-// proxyURL tracing target.
+// proxyURL tracing target alone, with one placeholder token (Mirror's
+// WriteSession mirrors every context).
 func WriteSession(dir string, target *Target, proxyURL string, ca *CA, token string) (*Session, error) {
-	s := &Session{
-		Dir:        dir,
-		Kubeconfig: filepath.Join(dir, "kubeconfig"),
-		CacheDir:   filepath.Join(dir, "cache"),
-		CAFile:     filepath.Join(dir, "kubewire-ca.crt"),
-		Token:      token,
-	}
-	if err := os.MkdirAll(s.CacheDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create session dir: %w", err)
-	}
-	if err := os.WriteFile(s.CAFile, ca.PEM, 0o644); err != nil {
-		return nil, fmt.Errorf("write session CA: %w", err)
-	}
 	ctx := target.Context
 	if ctx == "" {
 		ctx = "kubewire"
@@ -143,13 +135,7 @@ func WriteSession(dir string, target *Target, proxyURL string, ca *CA, token str
 	cfg.AuthInfos[sessionName] = &clientcmdapi.AuthInfo{Token: token}
 	cfg.Contexts[ctx] = &clientcmdapi.Context{Cluster: sessionName, AuthInfo: sessionName, Namespace: target.Namespace}
 	cfg.CurrentContext = ctx
-	if err := clientcmd.WriteToFile(*cfg, s.Kubeconfig); err != nil {
-		return nil, fmt.Errorf("write session kubeconfig: %w", err)
-	}
-	if err := os.Chmod(s.Kubeconfig, 0o600); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return writeSessionFiles(dir, cfg, ca, token)
 }
 
 // sessionName names the cluster and user of a session kubeconfig.
