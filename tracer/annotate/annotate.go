@@ -94,7 +94,27 @@ func (a *Annotator) Response(x *record.Exchange, respHeader http.Header, body []
 		}
 		x.Annotation.Signals = auth.Signals(respHeader, flows)
 	}
+	sentAuditID(x)
 	x.Annotation.Outcome = Outcome(x)
+}
+
+// sentAuditID takes the Audit-Id kubewire sent upstream when the response
+// names none: a 101 Switching Protocols (exec, attach, port-forward)
+// carries no Audit-Id, yet the API server audited the request under the
+// ID kubewire gave it.
+func sentAuditID(x *record.Exchange) {
+	up := x.Request.Upstream
+	if x.Response == nil || up == nil || (x.Annotation.Signals != nil && x.Annotation.Signals.AuditID != "") {
+		return
+	}
+	id := up.Headers.Get(auth.HeaderAuditID)
+	if id == "" {
+		return
+	}
+	if x.Annotation.Signals == nil {
+		x.Annotation.Signals = &record.Signals{}
+	}
+	x.Annotation.Signals.AuditID = id
 }
 
 // Exchange annotates a recorded exchange, filling in what the recording
@@ -125,6 +145,7 @@ func (a *Annotator) Exchange(x *record.Exchange) {
 	if x.Annotation.Signals == nil && x.Response != nil && x.Response.Headers != nil {
 		x.Annotation.Signals = auth.Signals(x.Response.Headers, nil)
 	}
+	sentAuditID(x)
 	if a := x.Annotation.Auth; a != nil && a.Audit != nil {
 		Audit(x, a.Audit)
 	}

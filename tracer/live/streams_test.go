@@ -48,6 +48,7 @@ func TestStreamsThroughKubewire(t *testing.T) {
 				t.Fatalf("exec through kubewire: %q %v %s", out, err, e)
 			}
 			got := upgraded(t, x.finish(t), "exec", proto)
+			auditJoined(t, got)
 			// The frames are decoded into channels, whichever the protocol.
 			down := map[string]string{}
 			for _, ev := range got.Events {
@@ -111,7 +112,7 @@ func TestStreamsThroughKubewire(t *testing.T) {
 			})
 			cancel()
 			_ = cmd.Wait()
-			upgraded(t, x.finish(t), "attach", proto)
+			auditJoined(t, upgraded(t, x.finish(t), "attach", proto))
 		})
 		t.Run("port-forward/"+proto, func(t *testing.T) {
 			t.Setenv("KUBECTL_PORT_FORWARD_WEBSOCKETS", ws)
@@ -163,6 +164,10 @@ func TestStreamsThroughKubewire(t *testing.T) {
 						string(l.Event.Body.Data()) == "ping through kubewire\n"
 				})
 			}
+			c.Close()
+			cancel()
+			_ = cmd.Wait()
+			auditJoined(t, upgraded(t, x.finish(t), "portforward", proto))
 		})
 	}
 	t.Run("logs -f", func(t *testing.T) {
@@ -185,6 +190,25 @@ func TestStreamsThroughKubewire(t *testing.T) {
 			return l.Type == record.TypeEvent && strings.Contains(l.Event.Body.Text, "hello from a kwok fake container")
 		})
 	})
+}
+
+// auditJoined checks that an upgraded call (whose 101 carries no Audit-Id)
+// is named by the Audit-Id kubewire sent, that the API server's audit log
+// holds it under that ID, and that authorization is then observed.
+func auditJoined(t *testing.T, ex *record.Exchange) {
+	t.Helper()
+	sig, a := ex.Annotation.Signals, ex.Annotation.Auth
+	if sig == nil || sig.AuditID == "" || sig.AuditID != ex.Request.Upstream.Headers.Get("Audit-Id") {
+		t.Fatalf("the audit ID should be the one kubewire sent: %+v", sig)
+	}
+	if a == nil || a.Audit == nil || a.Audit.AuditID != sig.AuditID || a.Audit.Code != 101 {
+		t.Fatalf("the lab's audit log should hold %s: %+v", sig.AuditID, a)
+	}
+	for _, st := range a.Stages {
+		if st.Name == record.StageAuthorization && (st.Status != record.Passed || st.Inferred) {
+			t.Errorf("authorization should be observed once the audit event joined: %+v", st)
+		}
+	}
 }
 
 // upgraded returns the exchange of rec that upgraded subresource to proto
