@@ -23,7 +23,10 @@ import (
 	"strings"
 	"time"
 
+	execauth "k8s.io/client-go/plugin/pkg/client/auth/exec"
 	"k8s.io/client-go/rest"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/client-go/transport"
 
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/redact"
@@ -86,11 +89,7 @@ func DescribeConfig(cfg *rest.Config) *record.Auth {
 		}
 		describeToken(a, strings.TrimSpace(string(data)))
 	case cfg.ExecProvider != nil:
-		a.Method, a.Source = MethodExec, SourceNone
-		a.Credential = &record.Credential{
-			Plugin: filepath.Base(cfg.ExecProvider.Command),
-			Note:   "the plugin's credential is fetched by client-go when a request is sent; ask the server with 'kubewire whoami'",
-		}
+		describeExec(a, cfg)
 	case cfg.AuthProvider != nil:
 		// Legacy auth providers (oidc, gcp, azure) keep an ID token in the
 		// kubeconfig.
@@ -389,3 +388,69 @@ func cloneIdentity(a *record.Auth) *record.Auth {
 	}
 	return c
 }
+
+// describeExec asks the kubeconfig's exec credential plugin for its
+// credential, as client-go would before the first request (client-go
+// keeps it, so the plugin is not run twice), and describes what it
+// returned: a client certificate or a token, decoded as a kubeconfig's
+// own would be. Method stays "exec", and the credential names the plugin.
+func describeExec(a *record.Auth, cfg *rest.Config) {
+	plugin := filepath.Base(cfg.ExecProvider.Command)
+	fail := func(why string) {
+		a.Method, a.Source = MethodExec, SourceNone
+		a.Credential = &record.Credential{Plugin: plugin,
+			Note: why + "; the plugin's credential is fetched by client-go when a request is sent: ask the server with 'kubewire whoami'"}
+	}
+	if cfg.ExecProvider.InteractiveMode == clientcmdapi.AlwaysExecInteractiveMode {
+		fail("the plugin wants a terminal")
+		return
+	}
+	ea, err := execauth.GetAuthenticator(cfg.ExecProvider, nil)
+	if err != nil {
+		fail(err.Error())
+		return
+	}
+	tc := &transport.Config{}
+	if err := ea.UpdateTransportConfig(tc); err != nil {
+		fail(err.Error())
+		return
+	}
+	if h := tc.TLS.GetCertHolder; h != nil && h.GetCert != nil {
+		if cert, err := h.GetCert(); err != nil {
+			fail("the plugin failed: " + err.Error())
+			return
+		} else if cert != nil && len(cert.Certificate) > 0 {
+			describeCert(a, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), "")
+			a.Method = MethodExec
+			a.Credential.Plugin = plugin
+			a.Credential.Note = "a client certificate from the exec plugin " + plugin
+			return
+		}
+	}
+	// A token: the plugin's round tripper puts it on a request.
+	var token string
+	if tc.WrapTransport == nil {
+		fail("the plugin returned no credential kubewire can read")
+		return
+	}
+	rt := tc.WrapTransport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		token = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
+	}))
+	req, _ := http.NewRequest(http.MethodGet, "https://kubewire.invalid/", nil)
+	if _, err := rt.RoundTrip(req); err != nil || token == "" {
+		fail("the plugin returned no credential kubewire can read")
+		return
+	}
+	describeToken(a, token)
+	a.Method = MethodExec
+	if a.Credential == nil {
+		a.Credential = &record.Credential{}
+	}
+	a.Credential.Plugin = plugin
+	a.Credential.Note = strings.TrimPrefix(a.Credential.Note+"; a token from the exec plugin "+plugin, "; ")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
