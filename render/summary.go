@@ -181,9 +181,12 @@ func (r *renderer) stopped(x *record.Exchange) string {
 	st := r.st
 	switch x.Annotation.Outcome {
 	case record.OutcomeNoResponse:
-		phase := ""
+		phase, cause := "", ""
 		if x.Error != nil {
-			phase = x.Error.Phase
+			phase, cause = x.Error.Phase, shortCause(x.Error.Message)
+		}
+		if cause != "" {
+			return st.Denied.Render(orDash(phase) + ": " + cause)
 		}
 		return st.Denied.Render(orDash(phase))
 	case record.OutcomeRejected:
@@ -202,6 +205,19 @@ func (r *renderer) stopped(x *record.Exchange) string {
 		return st.Passed.Render(SymPassed + " served")
 	}
 	return ""
+}
+
+// shortCause is the last part of an error message, what a one-line view
+// has room for: "dial tcp 127.0.0.1:1: connect: connection refused" is
+// "connection refused".
+func shortCause(msg string) string {
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	if len(msg) > 48 {
+		return ""
+	}
+	return msg
 }
 
 // quickSummary is a few words on a discovery or OpenAPI body, worth

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/codec"
 	"github.com/kubewire/kubewire/tracer/record"
@@ -146,7 +148,11 @@ func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
 		if req.Context().Err() != nil {
 			return c.fail(req, "client", 499, fmt.Errorf("the client went away before the API server answered: %w", err))
 		}
-		return c.fail(req, "upstream", http.StatusBadGateway, fmt.Errorf("kubewire could not reach the API server at %s: %w", ro.target.Server.Host, err))
+		err = fmt.Errorf("kubewire could not reach the API server at %s: %w", ro.target.Server.Host, err)
+		// Said once a session (Problems counts the repeats), besides the
+		// 502 kubectl shows and the record.
+		p.cfg.Diagnostics.Printf("%s", redact.String(err.Error()))
+		return c.fail(req, "upstream", http.StatusBadGateway, err)
 	}
 	x.Timings.FirstByteMs = record.Ms(time.Since(start))
 	upstream := resp.Body // before the relay wraps it
@@ -216,11 +222,20 @@ func (c *capture) fail(req *http.Request, phase string, status int, err error) *
 	if code == 499 {
 		code = http.StatusBadGateway
 	}
-	data := codec.FailureStatus(code, "", redact.String(err.Error()))
+	msg := redact.String(err.Error())
+	data, ct := codec.FailureStatus(code, metav1.StatusReasonServiceUnavailable, msg), "application/json"
+	if !c.x.Annotation.ResourceRequest {
+		// client-go reads an error from discovery (and other non-resource
+		// paths) as a Status only if it can negotiate a decoder for the
+		// response, which discovery's aggregated media types never do:
+		// kubectl then says 'an error on the server ("unknown")'. A text
+		// body it shows as it is.
+		data, ct = []byte(msg), "text/plain; charset=utf-8"
+	}
 	return &http.Response{
 		StatusCode: code, Status: fmt.Sprintf("%d %s", code, http.StatusText(code)),
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:        http.Header{"Content-Type": {"application/json"}},
+		Header:        http.Header{"Content-Type": {ct}},
 		Body:          io.NopCloser(bytes.NewReader(data)),
 		ContentLength: int64(len(data)),
 		Request:       req,
