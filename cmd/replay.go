@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/kubewire/kubewire/render"
+	"github.com/kubewire/kubewire/render/tui"
 	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/filter"
 	"github.com/kubewire/kubewire/tracer/record"
@@ -22,15 +24,17 @@ import (
 type replayOptions struct {
 	file string
 	levelFlags
-	output     string
-	bodyFormat string
-	bodyLines  int
-	width      int
-	color      string
-	showSecret bool
-	sample     bool
-	filterExpr string
-	follow     bool
+	output      string
+	bodyFormat  string
+	bodyLines   int
+	width       int
+	color       string
+	showSecret  bool
+	sample      bool
+	filterExpr  string
+	follow      bool
+	interactive bool
+	step        bool
 
 	filter *filter.Filter
 	level  render.Level
@@ -59,10 +63,19 @@ Each -v raises the level by one. Colour only on a terminal; NO_COLOR is
 honoured. -o json|yaml prints the exchanges for programs, never styled.
 'kubewire legend' explains every symbol and colour.
 
+-i (--interactive) steps through the calls on a full screen, for the
+classroom: the list of calls, the selected one at the detail chosen
+(journey unless -d or -v says otherwise), keys to filter, search, jump to
+the next error and enlarge the detail for a projector; ? lists the keys.
+--step shows one call per Enter with no full screen, for dumb terminals and
+screen readers. See docs/replay-tui.md.
+
 A recording made with --show-secrets or --record-stdin holds secrets in
 clear; replay redacts them as the live trace would have, unless
 --show-secrets is given here too.`,
 		Example: `  kubewire replay --sample -v
+  kubewire replay -i --sample              # step through on a full screen
+  kubewire replay --step --filter denied trace.jsonl
   kubewire replay trace.jsonl
   kubewire replay -vv trace.jsonl          # with headers
   kubewire replay --detail bodies --body-format yaml trace.jsonl
@@ -80,7 +93,7 @@ clear; replay redacts them as the live trace would have, unless
 			if len(args) == 1 {
 				o.file = args[0]
 			}
-			if err := o.validate(c); err != nil {
+			if err := o.validate(c, s); err != nil {
 				return err
 			}
 			return o.run(c.Context(), s)
@@ -89,6 +102,8 @@ clear; replay redacts them as the live trace would have, unless
 	f := c.Flags()
 	o.levelFlags.add(f)
 	f.BoolVar(&o.sample, "sample", false, "replay the session bundled with kubewire instead of a FILE")
+	f.BoolVarP(&o.interactive, "interactive", "i", false, "step through the calls on a full screen: list, detail, filter, search, errors (see docs/replay-tui.md)")
+	f.BoolVar(&o.step, "step", false, "show one call per Enter, with no full screen (dumb terminals, screen readers); q then Enter quits")
 	f.BoolVar(&o.follow, "follow", false, "keep reading a recording still being written (kubewire proxy --record), until Ctrl-C")
 	f.StringVarP(&o.filterExpr, "filter", "f", "", "show only the calls that match EXPR, e.g. 'denied or status>=500', 'cmd=\"kubectl apply\" and write' (see docs/filters.md)")
 	f.StringVarP(&o.output, "output", "o", "", "machine output: json or yaml (all exchanges, never styled)")
@@ -100,10 +115,13 @@ clear; replay redacts them as the live trace would have, unless
 	return c
 }
 
-func (o *replayOptions) validate(c *cobra.Command) error {
+func (o *replayOptions) validate(c *cobra.Command, s Streams) error {
 	var err error
 	if o.follow && (o.sample || o.file == "-") {
 		return usageError("--follow reads a FILE as it grows; not --sample or standard input")
+	}
+	if err := o.validateStepping(c, s); err != nil {
+		return err
 	}
 	if o.filter, err = filter.Parse(o.filterExpr); err != nil {
 		var se *filter.SyntaxError
@@ -114,6 +132,10 @@ func (o *replayOptions) validate(c *cobra.Command) error {
 	}
 	if o.level, err = o.levelFlags.level(c); err != nil {
 		return err
+	}
+	if (o.interactive || o.step) && !c.Flags().Changed("detail") && !c.Flags().Changed("verbose") {
+		// One call at a time: its journey is what there is to see.
+		o.level = render.LevelJourney
 	}
 	switch o.output {
 	case "", "json", "yaml":
@@ -137,6 +159,39 @@ func (o *replayOptions) validate(c *cobra.Command) error {
 		return usageError("--width must be positive (got %d)", o.width)
 	}
 	return nil
+}
+
+// validateStepping checks -i and --step: each shows calls to a person
+// reading them one by one, so neither goes with -o (for programs),
+// --follow or a recording on standard input (which the keys come from);
+// -i draws on a terminal.
+func (o *replayOptions) validateStepping(c *cobra.Command, s Streams) error {
+	flag := "-i"
+	switch {
+	case o.interactive && o.step:
+		return usageError("give -i or --step, not both; see '%s -h'", c.CommandPath())
+	case o.step:
+		flag = "--step"
+	case !o.interactive:
+		return nil
+	}
+	switch {
+	case o.output != "":
+		return usageError("%s shows the calls to people and -o prints them for programs: give one; see '%s -h'", flag, c.CommandPath())
+	case o.follow:
+		return usageError("%s steps through a whole recording; --follow is for one still being written: give one; see '%s -h'", flag, c.CommandPath())
+	case o.file == "-":
+		return usageError("%s reads keys from standard input: give the recording as a FILE, not -", flag)
+	case o.interactive && !(isTerminal(s.In) && isTerminal(s.Out)):
+		return usageError("-i needs a terminal on standard input and output; use --step to step through the calls without one")
+	}
+	return nil
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f any) bool {
+	fd, ok := f.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(fd.Fd())
 }
 
 func (o *replayOptions) options(w io.Writer) render.Options {
@@ -179,6 +234,20 @@ func (o *replayOptions) run(ctx context.Context, s Streams) error {
 		src = redact.Lines(rd, stdin)
 	}
 	src = annotate.ForRecordings().Lines(src)
+	switch {
+	case o.interactive:
+		err = tui.Run(ctx, s.In, s.Out, src, tui.Config{Name: name, Options: o.options(s.Out), Width: o.width, Filter: o.filter})
+		o.warn(s, rd.Warnings())
+		return err
+	case o.step:
+		calls, readErr := tui.Calls(src, o.showOwn)
+		err = tui.Step(s.In, s.Out, calls, o.options(s.Out))
+		o.warn(s, rd.Warnings())
+		if err != nil {
+			return err
+		}
+		return readErr
+	}
 	if o.output != "" {
 		warnings, err := render.ReplayMachine(s.Out, src, rd.Pos, o.output, annotate.Audit, o.show())
 		o.warn(s, append(rd.Warnings(), warnings...))
