@@ -1,9 +1,14 @@
 package render
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
+	"runtime/metrics"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,7 +19,7 @@ import (
 // syntheticRecording is n small calls (bodies under 2 KiB), copies of the
 // captured ones of the fixtures (lists, a denial, a create, a 404, a 422),
 // numbered anew.
-func syntheticRecording(b *testing.B, n int) []byte {
+func syntheticRecording(b testing.TB, n int) []byte {
 	b.Helper()
 	var calls []*record.Exchange
 	for _, name := range []string{"table", "denied", "create", "status"} {
@@ -81,3 +86,78 @@ func BenchmarkReplayMachine(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "exchanges/s")
 }
+
+// A 100 MB recording replays in bounded memory, as text and as -o json:
+// the heap never holds more than a small part of it.
+func TestReplayMemoryStaysFlat(t *testing.T) {
+	const size = 100 << 20
+	one := syntheticRecording(t, 64) // header + 64 calls, repeated below
+	header, body, _ := bytes.Cut(one, []byte("\n"))
+	header = append(header, '\n')
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			go func() {
+				// Every call anew, numbered on, until size bytes went by.
+				w := bufio.NewWriterSize(pw, 1<<20)
+				w.Write(header)
+				written, seq := len(header), int64(0)
+				for written < size {
+					for _, line := range bytes.Split(bytes.TrimSuffix(body, []byte("\n")), []byte("\n")) {
+						seq++
+						line = seqField.ReplaceAll(line, []byte(fmt.Sprintf(`"seq":%d,`, seq)))
+						n, err := w.Write(append(line, '\n'))
+						if err != nil {
+							return
+						}
+						written += n
+					}
+				}
+				w.Flush()
+				pw.Close()
+			}()
+			var peak atomic.Uint64
+			stop := make(chan struct{})
+			sampled := make(chan struct{})
+			go func() {
+				defer close(sampled)
+				s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+				tick := time.NewTicker(5 * time.Millisecond)
+				defer tick.Stop()
+				for {
+					metrics.Read(s)
+					if v := s[0].Value.Uint64(); v > peak.Load() {
+						peak.Store(v)
+					}
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+					}
+				}
+			}()
+			rd, err := record.NewReader(pr, "big.jsonl")
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := annotate.ForRecordings().Lines(rd)
+			if format == "json" {
+				_, err = ReplayMachine(io.Discard, src, rd.Pos, "json", annotate.Audit, nil)
+			} else {
+				err = Replay(io.Discard, src, Options{Width: 100})
+			}
+			close(stop)
+			<-sampled
+			if err != nil {
+				t.Fatal(err)
+			}
+			const bound = 64 << 20
+			if p := peak.Load(); p > bound {
+				t.Errorf("replaying %d MB as %s held up to %d MB of heap, want at most %d MB", size>>20, format, p>>20, bound>>20)
+			}
+			t.Logf("%s: heap peak %d MB for a %d MB recording", format, peak.Load()>>20, size>>20)
+		})
+	}
+}
+
+var seqField = regexp.MustCompile(`"seq":\d+,`)
