@@ -50,7 +50,9 @@ func syntheticRecording(b testing.TB, n int) []byte {
 	return buf.Bytes()
 }
 
-func benchReplay(b *testing.B, o Options) {
+// benchReplay replays a recording of small calls with replay, reporting
+// calls per second.
+func benchReplay(b *testing.B, replay func(rd *record.Reader, src record.LineSource) error) {
 	const n = 20000
 	data := syntheticRecording(b, n)
 	b.SetBytes(int64(len(data)))
@@ -60,31 +62,27 @@ func benchReplay(b *testing.B, o Options) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := Replay(io.Discard, annotate.ForRecordings().Lines(rd), o); err != nil {
+		if err := replay(rd, annotate.ForRecordings().Lines(rd)); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "exchanges/s")
 }
 
-func BenchmarkReplayLine(b *testing.B)    { benchReplay(b, Options{Width: 100}) }
-func BenchmarkReplayJourney(b *testing.B) { benchReplay(b, Options{Width: 100, Detail: LevelJourney}) }
+func benchText(o Options) func(*record.Reader, record.LineSource) error {
+	return func(_ *record.Reader, src record.LineSource) error { return Replay(io.Discard, src, o) }
+}
+
+func BenchmarkReplayLine(b *testing.B) { benchReplay(b, benchText(Options{Width: 100})) }
+func BenchmarkReplayJourney(b *testing.B) {
+	benchReplay(b, benchText(Options{Width: 100, Detail: LevelJourney}))
+}
 
 func BenchmarkReplayMachine(b *testing.B) {
-	const n = 20000
-	data := syntheticRecording(b, n)
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	for b.Loop() {
-		rd, err := record.NewReader(bytes.NewReader(data), "bench.jsonl")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := ReplayMachine(io.Discard, annotate.ForRecordings().Lines(rd), rd.Pos, "json", annotate.Audit, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "exchanges/s")
+	benchReplay(b, func(rd *record.Reader, src record.LineSource) error {
+		_, err := ReplayMachine(io.Discard, src, rd.Pos, "json", annotate.Audit, nil)
+		return err
+	})
 }
 
 // A 100 MB recording replays in bounded memory, as text and as -o json:

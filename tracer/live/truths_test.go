@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"k8s.io/client-go/tools/clientcmd"
@@ -35,7 +34,7 @@ func TestUnreachableServerSaysWhy(t *testing.T) {
 		t.Fatal(err)
 	}
 	var view, out bytes.Buffer
-	errOut := &lockedBuffer{} // kubectl's stderr and kubewire's, as on a terminal
+	errOut := &syncBuffer{} // kubectl's stderr and kubewire's, as on a terminal
 	code, err := Run(context.Background(), Options{Kubeconfig: kc, View: render.NewLive(&view, render.Options{Width: 200}), Version: "test",
 		CADir: filepath.Join(t.TempDir(), "ca"), ErrOut: errOut}, []string{l.Kubectl, "get", "namespaces"}, nil, &out, errOut)
 	if err != nil || code != 1 {
@@ -110,22 +109,4 @@ func TestExecPluginIdentity(t *testing.T) {
 		return
 	}
 	t.Fatalf("no list in the recording: %q", verbs(r))
-}
-
-// lockedBuffer is a bytes.Buffer two writers may share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
