@@ -81,7 +81,6 @@ type Proxy struct {
 	server   *http.Server
 	listener net.Listener
 	gp       *goproxy.ProxyHttpServer
-	allowed  string // host:port of the API server, the only host MITM'd
 
 	// router reaches each cluster as each user of the session.
 	router *router
