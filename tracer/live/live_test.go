@@ -272,7 +272,7 @@ func TestWatchShowsEachEventAsItArrives(t *testing.T) {
 	defer func() { cancel(); _ = cmd.Wait() }()
 	lines := bufio.NewScanner(stdout)
 	// Wait until the watch is open (kubectl prints the current list first).
-	x.view.WaitFor(t, "open watch", time.Minute, func(l record.Line) bool {
+	open := x.view.WaitFor(t, "open watch", time.Minute, func(l record.Line) bool {
 		return l.Type == record.TypeExchange && l.Exchange.Annotation.Verb == "watch" && l.Exchange.Response != nil && l.Exchange.Response.Stream
 	})
 	name := fmt.Sprintf("watched-%d", time.Now().UnixNano())
@@ -303,6 +303,14 @@ func TestWatchShowsEachEventAsItArrives(t *testing.T) {
 	}
 	cancel()
 	_ = cmd.Wait()
+	// kubectl is gone: the watch ends now, not at its next event, and as a
+	// normal end (not one cut short when kubewire stops).
+	end := x.view.WaitFor(t, "the watch's end once kubectl quit", time.Minute, func(l record.Line) bool {
+		return l.Type == record.TypeEnd && l.Seq == open.Exchange.Seq
+	})
+	if end.End.Error != nil {
+		t.Errorf("the watch kubectl left should end normally, got %+v", end.End.Error)
+	}
 	rec := x.finish(t)
 	var watch *record.Exchange
 	for _, ex := range rec.Exchanges {

@@ -39,6 +39,9 @@ type capture struct {
 	// ann annotates the exchange: its route's annotator, or kubewire's
 	// own calls' one.
 	ann *annotate.Annotator
+	// remote is the client's address; cancel ends the upstream request.
+	remote string
+	cancel func()
 	// upstream is the API server's response body, closed by abort.
 	upstream atomic.Pointer[io.ReadCloser]
 	// aborted is set when kubewire itself cut the exchange short.
@@ -75,7 +78,7 @@ func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
 	p.inflight.Add(1)
 	start := time.Now()
 	x := &record.Exchange{Seq: p.seq.Add(1), Start: start}
-	c := &capture{p: p, x: x, finished: make(chan struct{})}
+	c := &capture{p: p, x: x, finished: make(chan struct{}), remote: req.RemoteAddr}
 	p.open.Store(x.Seq, c)
 
 	clientHeader := req.Header.Clone()
@@ -118,7 +121,7 @@ func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
 	// The upstream request ends with the client's, or when the proxy closes.
 	upCtx, cancel := context.WithCancel(req.Context())
 	stop := context.AfterFunc(p.ctx, cancel)
-	c.release = func() { stop(); cancel() }
+	c.release, c.cancel = func() { stop(); cancel() }, cancel
 	out, err := http.NewRequestWithContext(upCtx, req.Method, up.String(), bytes.NewReader(body))
 	if err != nil {
 		return c.fail(req, "proxy", http.StatusBadGateway, fmt.Errorf("build the upstream request: %w", err))

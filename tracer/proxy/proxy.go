@@ -97,7 +97,9 @@ type Proxy struct {
 	inflight tracker
 	// open holds the captures under way, by seq, so shutdown can name
 	// and end those that do not finish.
-	open   sync.Map
+	open sync.Map
+	// conns are the clients' connections, by remote address.
+	conns  sync.Map
 	closed atomic.Bool
 }
 
@@ -242,6 +244,7 @@ func (p *Proxy) Start() error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", p.cfg.Listen, err)
 	}
+	ln = aheadListener{Listener: ln, conns: &p.conns}
 	p.listener = ln
 	errorLog := log.New(diagWriter{p.cfg.Diagnostics}, "", 0)
 	p.server = &http.Server{Handler: p.gp, ErrorLog: errorLog, ReadHeaderTimeout: 30 * time.Second}

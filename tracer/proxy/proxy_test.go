@@ -276,6 +276,47 @@ func TestWatchStreamsEventByEvent(t *testing.T) {
 	f.sink.WaitFor(t, "end", waitTime, func(l record.Line) bool { return l.Type == record.TypeEnd })
 }
 
+// A client that hangs up in the middle of a watch ends it at once: the
+// upstream request is ended and the end recorded, not held until an event
+// that the client would never receive.
+func TestWatchEndsWhenTheClientHangsUp(t *testing.T) {
+	upstreamDone := make(chan struct{})
+	quit := make(chan struct{})
+	f := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("watch") != "true" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"type":"ADDED","object":{"kind":"Namespace","metadata":{"name":"a"}}}`+"\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+			close(upstreamDone)
+		case <-quit: // the test is over
+		}
+	}))
+	t.Cleanup(func() { close(quit) })
+	resp := f.get(t, "/api/v1/namespaces?watch=true", "Bearer "+f.token)
+	first, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || !strings.Contains(first, `"ADDED"`) {
+		t.Fatalf("first event: %q %v", first, err)
+	}
+	f.sink.WaitFor(t, "ADDED event", waitTime, func(l record.Line) bool { return l.Type == record.TypeEvent && l.Event.Type == "ADDED" })
+	// Closing an unfinished body closes the client's connection.
+	resp.Body.Close()
+	f.client.CloseIdleConnections()
+	end := f.sink.WaitFor(t, "the watch's end after the client hung up", waitTime, func(l record.Line) bool { return l.Type == record.TypeEnd })
+	if end.End.Error != nil {
+		t.Errorf("a client ending its watch is a normal end, got %+v", end.End.Error)
+	}
+	select {
+	case <-upstreamDone:
+	case <-time.After(waitTime):
+		t.Fatal("the upstream watch went on after the client hung up")
+	}
+}
+
 // upgradeServer answers an upgrade with 101 and then echoes what comes on
 // stdin to stdout, like the API server relaying exec to a cat: over
 // WebSocket with the v5.channel.k8s.io subprotocol, or over SPDY/3.1 on the

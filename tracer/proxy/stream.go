@@ -33,7 +33,13 @@ func (c *capture) stream(resp *http.Response) {
 	default:
 		f = &jsonFramer{}
 	}
-	resp.Body = &streamBody{rc: resp.Body, c: c, f: f, ct: ct}
+	b := &streamBody{rc: resp.Body, c: c, f: f, ct: ct}
+	if conn := c.p.clientConn(c.remote); conn != nil && c.cancel != nil {
+		// A client that hangs up ends the stream now, not at its next
+		// event.
+		b.unwatch = conn.watch(c.cancel)
+	}
+	resp.Body = b
 }
 
 // emitStreamStart writes a stream's exchange line when its response begins.
@@ -102,6 +108,8 @@ type streamBody struct {
 	c  *capture
 	f  framer
 	ct string
+	// unwatch stops watching the client's connection for its end.
+	unwatch func()
 }
 
 func (b *streamBody) Read(p []byte) (int, error) {
@@ -112,6 +120,7 @@ func (b *streamBody) Read(p []byte) (int, error) {
 		}
 	}
 	if err != nil {
+		b.stopWatching()
 		b.flush()
 		if err == io.EOF {
 			b.c.end(nil)
@@ -122,7 +131,14 @@ func (b *streamBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+func (b *streamBody) stopWatching() {
+	if b.unwatch != nil {
+		b.unwatch()
+	}
+}
+
 func (b *streamBody) Close() error {
+	b.stopWatching()
 	err := b.rc.Close()
 	b.flush()
 	b.c.end(nil) // the client went away or the stream was cut: a normal end
