@@ -3,9 +3,8 @@ package cmd
 import (
 	"fmt"
 
+	"github.com/kubewire/kubewire/tracer/pki"
 	"github.com/spf13/cobra"
-
-	"github.com/kubewire/kubewire/tracer/proxy"
 )
 
 type caOptions struct {
@@ -33,11 +32,11 @@ This prints the CA certificate (never the key), or its path with --path.`,
 }
 
 func (o *caOptions) run(s Streams) error {
-	dir, err := proxy.DefaultCADir()
+	dir, err := pki.DefaultDir()
 	if err != nil {
 		return err
 	}
-	ca, err := proxy.LoadOrCreateCA(dir)
+	ca, err := pki.LoadOrCreate(dir)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/discovery"
 
+	"github.com/kubewire/kubewire/tracer/kubecfg"
 	"github.com/kubewire/kubewire/tracer/proxy"
 )
 
@@ -78,8 +79,8 @@ func (o *versionOptions) run(ctx context.Context, s Streams) error {
 }
 
 func (o *versionOptions) server(ctx context.Context) (*serverVersion, error) {
-	t, err := proxy.LoadTarget(o.kubeconfig, o.context)
-	if errors.Is(err, proxy.ErrNoKubeconfig) {
+	t, err := kubecfg.LoadTarget(o.kubeconfig, o.context)
+	if errors.Is(err, kubecfg.ErrNoKubeconfig) {
 		return nil, errors.New("no kubeconfig (kubewire lab up starts a cluster)")
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kubewire/kubewire/render"
 	"github.com/kubewire/kubewire/tracer/auth"
+	"github.com/kubewire/kubewire/tracer/kubecfg"
 	"github.com/kubewire/kubewire/tracer/proxy"
 )
 
@@ -25,9 +26,9 @@ func (o *kubeconfigOptions) addFlags(c *cobra.Command) {
 }
 
 // load loads the chosen context.
-func (o *kubeconfigOptions) load(cmd string) (*proxy.Target, error) {
-	t, err := proxy.LoadTarget(o.kubeconfig, o.context)
-	if errors.Is(err, proxy.ErrNoKubeconfig) {
+func (o *kubeconfigOptions) load(cmd string) (*kubecfg.Target, error) {
+	t, err := kubecfg.LoadTarget(o.kubeconfig, o.context)
+	if errors.Is(err, kubecfg.ErrNoKubeconfig) {
 		return nil, usageError("no kubeconfig found; set KUBECONFIG or pass --kubeconfig (see 'kubewire %s -h')", cmd)
 	}
 	return t, err

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kubewire/kubewire/tracer/kubecfg"
+	"github.com/kubewire/kubewire/tracer/pki"
 	"github.com/kubewire/kubewire/tracer/proxy"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/redact"
@@ -84,10 +86,10 @@ type Cluster struct {
 
 // Trace is a running proxy with its session.
 type Trace struct {
-	Target  *proxy.Target
+	Target  *kubecfg.Target
 	Proxy   *proxy.Proxy
-	Session *proxy.Session
-	CA      *proxy.CA
+	Session *kubecfg.Session
+	CA      *pki.CA
 	// PathDir is put first on a child's PATH (the lab's kubectl).
 	PathDir string
 
@@ -98,19 +100,19 @@ type Trace struct {
 
 // Start loads the kubeconfig, starts the proxy and writes the session.
 func Start(ctx context.Context, o Options, mode string, command []string) (*Trace, error) {
-	mirror, err := proxy.LoadMirror(o.Kubeconfig, o.Context, o.Namespace)
+	mirror, err := kubecfg.LoadMirror(o.Kubeconfig, o.Context, o.Namespace)
 	pathDir := ""
-	if errors.Is(err, proxy.ErrNoKubeconfig) && o.NoCluster != nil && o.Kubeconfig == "" {
+	if errors.Is(err, kubecfg.ErrNoKubeconfig) && o.NoCluster != nil && o.Kubeconfig == "" {
 		var c *Cluster
 		if c, err = o.NoCluster(ctx); err == nil {
 			pathDir = c.PathDir
 			if o.AuditLog == "" {
 				o.AuditLog = c.AuditLog
 			}
-			mirror, err = proxy.LoadMirror(c.Kubeconfig, o.Context, o.Namespace)
+			mirror, err = kubecfg.LoadMirror(c.Kubeconfig, o.Context, o.Namespace)
 		}
 	}
-	if errors.Is(err, proxy.ErrNoKubeconfig) {
+	if errors.Is(err, kubecfg.ErrNoKubeconfig) {
 		return nil, errors.New("no kubeconfig found (no --kubeconfig, KUBECONFIG or ~/.kube/config); start the lab with 'kubewire lab up' or point --kubeconfig at a cluster")
 	}
 	if err != nil {
@@ -122,11 +124,11 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 	}
 	caDir := o.CADir
 	if caDir == "" {
-		if caDir, err = proxy.DefaultCADir(); err != nil {
+		if caDir, err = pki.DefaultDir(); err != nil {
 			return nil, err
 		}
 	}
-	ca, err := proxy.LoadOrCreateCA(caDir)
+	ca, err := pki.LoadOrCreate(caDir)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -25,15 +26,17 @@ import (
 	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/auth"
 	"github.com/kubewire/kubewire/tracer/classify"
+	"github.com/kubewire/kubewire/tracer/kubecfg"
+	"github.com/kubewire/kubewire/tracer/pki"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
 // Config configures a Proxy.
 type Config struct {
 	// Target is the API server to trace.
-	Target *Target
+	Target *kubecfg.Target
 	// CA signs the certificate presented to clients.
-	CA *CA
+	CA *pki.CA
 	// Listen is the address to listen on; it must be a loopback address.
 	// Default "127.0.0.1:0" (an ephemeral port).
 	Listen string
@@ -46,7 +49,7 @@ type Config struct {
 	// session kubeconfig (see WriteMirror); Target is then the traced
 	// context, whose cluster's discovery gives scopes. Nil routes
 	// everything to Target with SessionToken.
-	Routes *Routes
+	Routes *kubecfg.Routes
 	// MaxBody caps the bytes stored per body (and per stream event);
 	// negative means no cap. Default 4 MiB.
 	MaxBody int
@@ -124,9 +127,9 @@ func New(cfg Config) (*Proxy, error) {
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	routes := cfg.Routes
 	if routes == nil {
-		routes = singleRoute(cfg.Target, cfg.SessionToken)
+		routes = kubecfg.SingleRoute(cfg.Target, cfg.SessionToken)
 	}
-	current := routes.Clusters[hostPort(cfg.Target.Server.Host, cfg.Target.Server.Scheme)]
+	current := routes.Clusters[kubecfg.HostPort(cfg.Target.Server.Host, cfg.Target.Server.Scheme)]
 	p.router = &router{p: p, routes: *routes, current: current}
 
 	// Scopes: the live server's discovery, asked once through the upstream
@@ -191,8 +194,9 @@ func upstreamLeg(base *rest.Config, http11 bool) (http.RoundTripper, error) {
 	return rt, nil
 }
 
-// anonymousConfig is c without credentials.
-func anonymousConfig(c *rest.Config) *rest.Config { return rest.AnonymousClientConfig(c) }
+// noProxy makes the upstream leg ignore HTTPS_PROXY and friends, which a user
+// may have pointed at kubewire itself.
+func noProxy(*http.Request) (*url.URL, error) { return nil, nil }
 
 // tunnel is the RoundTripper of one MITM'd tunnel, opened to cluster.
 type tunnel struct {
@@ -315,16 +319,6 @@ type diagWriter struct{ d Diagnostics }
 func (w diagWriter) Write(b []byte) (int, error) {
 	w.d.Printf("%s", b)
 	return len(b), nil
-}
-
-func hostPort(host, scheme string) string {
-	if _, _, err := net.SplitHostPort(host); err == nil {
-		return strings.ToLower(host)
-	}
-	if scheme == "http" {
-		return strings.ToLower(host) + ":80"
-	}
-	return strings.ToLower(host) + ":443"
 }
 
 func textResponse(req *http.Request, code int, msg string) *http.Response {

@@ -6,7 +6,6 @@ package proxy
 
 import (
 	"bufio"
-	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
@@ -27,10 +26,10 @@ import (
 
 	"github.com/moby/spdystream/spdy"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/klog/v2"
 
+	"github.com/kubewire/kubewire/tracer/kubecfg"
+	"github.com/kubewire/kubewire/tracer/pki"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/record/recordtest"
 )
@@ -64,24 +63,21 @@ func start(t *testing.T, handler http.Handler) *fixture {
 func startFor(t *testing.T, up *httptest.Server, options ...func(*Config)) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: up.URL, CertificateAuthorityData: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: up.Certificate().Raw})}
-	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: kubeconfigToken}
-	cfg.Contexts["ctx"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
-	cfg.CurrentContext = "ctx"
-	kc := filepath.Join(dir, "kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, kc); err != nil {
-		t.Fatal(err)
-	}
-	target, err := LoadTarget(kc, "")
+	server, err := url.Parse(up.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, err := LoadOrCreateCA(filepath.Join(dir, "ca"))
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: up.Certificate().Raw})
+	target := &kubecfg.Target{
+		Config:  &rest.Config{Host: up.URL, BearerToken: kubeconfigToken, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}},
+		Context: "ctx",
+		Server:  server,
+	}
+	ca, err := pki.LoadOrCreate(filepath.Join(dir, "ca"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{upstream: up, sink: recordtest.NewLines(), token: NewSessionToken()}
+	f := &fixture{upstream: up, sink: recordtest.NewLines(), token: kubecfg.NewSessionToken()}
 	cfg2 := Config{Target: target, CA: ca, Sink: f.sink, SessionToken: f.token, MaxBody: 1 << 20}
 	for _, o := range options {
 		o(&cfg2)
@@ -521,32 +517,6 @@ func TestUpgradesRelayBothProtocols(t *testing.T) {
 	}
 }
 
-func TestCAKeyPermissions(t *testing.T) {
-	dir := t.TempDir()
-	ca, err := LoadOrCreateCA(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.Stat(ca.KeyFile)
-	if err != nil || st.Mode().Perm() != 0o600 {
-		t.Fatalf("CA key mode %v, want 0600 (%v)", st.Mode().Perm(), err)
-	}
-	if ca.Cert.Leaf == nil || !ca.Cert.Leaf.IsCA {
-		t.Error("not a CA certificate")
-	}
-	if _, ok := ca.Cert.PrivateKey.(crypto.Signer); !ok {
-		t.Error("no private key")
-	}
-	again, err := LoadOrCreateCA(dir)
-	if err != nil || string(again.PEM) != string(ca.PEM) {
-		t.Errorf("the CA must be reused, not remade: %v", err)
-	}
-	os.Chmod(ca.KeyFile, 0o644)
-	if _, err := LoadOrCreateCA(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
-		t.Errorf("a world-readable key must be refused, got %v", err)
-	}
-}
-
 func TestOwnCommand(t *testing.T) {
 	for _, tc := range []struct {
 		ua   string
@@ -691,16 +661,16 @@ func TestRoutesByClusterAndUser(t *testing.T) {
 		return s
 	}
 	a, b := server("a"), server("b")
-	target := func(s *httptest.Server, token string) *Target {
+	target := func(s *httptest.Server, token string) *kubecfg.Target {
 		u, _ := url.Parse(s.URL)
 		pool := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})
-		return &Target{Config: &rest.Config{Host: s.URL, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: pool}}, Server: u}
+		return &kubecfg.Target{Config: &rest.Config{Host: s.URL, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: pool}}, Server: u}
 	}
 	servers := map[string]*httptest.Server{"a": a, "b": b}
-	routes := &Routes{
+	routes := &kubecfg.Routes{
 		Clusters: map[string]string{strings.TrimPrefix(a.URL, "https://"): "a", strings.TrimPrefix(b.URL, "https://"): "b"},
 		Tokens:   map[string]string{"tok-x": "x", "tok-y": "y"},
-		Resolve: func(cluster, user string) (*Target, error) {
+		Resolve: func(cluster, user string) (*kubecfg.Target, error) {
 			tg := target(servers[cluster], "")
 			if user != "" {
 				tg = target(servers[cluster], "cred-"+user)
@@ -708,7 +678,7 @@ func TestRoutesByClusterAndUser(t *testing.T) {
 			return tg, nil
 		},
 	}
-	ca, err := LoadOrCreateCA(t.TempDir())
+	ca, err := pki.LoadOrCreate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/kubewire/kubewire/tracer/annotate"
 	"github.com/kubewire/kubewire/tracer/auth"
 	"github.com/kubewire/kubewire/tracer/classify"
+	"github.com/kubewire/kubewire/tracer/kubecfg"
 )
 
 // A session kubeconfig can name several clusters and users: every context
@@ -20,35 +21,9 @@ import (
 // the user whose placeholder token it carries; a request with any other
 // Authorization goes upstream with the client's own credentials.
 
-// Routes say how the proxy reaches clusters and whose credentials it sends.
-type Routes struct {
-	// Clusters maps host:port to the name of the cluster served there.
-	Clusters map[string]string
-	// Tokens maps a placeholder token to the user it stands for.
-	Tokens map[string]string
-	// Resolve returns the target (server, TLS, credentials) for cluster
-	// and user; user "" means no credentials (the client brings its own).
-	Resolve func(cluster, user string) (*Target, error)
-}
-
-// singleRoute routes everything to t: its credentials for token.
-func singleRoute(t *Target, token string) *Routes {
-	r := &Routes{Clusters: map[string]string{hostPort(t.Server.Host, t.Server.Scheme): ""}, Tokens: map[string]string{}}
-	if token != "" {
-		r.Tokens[token] = "kubeconfig"
-	}
-	r.Resolve = func(_, user string) (*Target, error) {
-		if user == "" {
-			return anonymousTarget(t), nil
-		}
-		return t, nil
-	}
-	return r
-}
-
 // route is the way to one cluster as one user.
 type route struct {
-	target   *Target
+	target   *kubecfg.Target
 	rt, rt11 http.RoundTripper
 	ann      *annotate.Annotator
 }
@@ -59,7 +34,7 @@ type routeKey struct{ cluster, user string }
 // router holds the routes built so far, one per cluster and user.
 type router struct {
 	p      *Proxy
-	routes Routes
+	routes kubecfg.Routes
 	// current is the cluster of the traced context: its discovery gives
 	// scopes; other clusters' calls use the built-in table.
 	current string
@@ -107,7 +82,7 @@ func (r *router) get(cluster, user string) (*route, error) {
 
 // cluster is the cluster served at host, and whether kubewire traces it.
 func (r *router) cluster(host string) (string, bool) {
-	c, ok := r.routes.Clusters[hostPort(host, "https")]
+	c, ok := r.routes.Clusters[kubecfg.HostPort(host, "https")]
 	return c, ok
 }
 
@@ -131,16 +106,8 @@ func (r *router) hosts() string {
 	return strings.Join(hs, ", ")
 }
 
-// anonymousTarget is t without credentials: the client's own
-// Authorization goes upstream.
-func anonymousTarget(t *Target) *Target {
-	a := *t
-	a.Config = anonymousConfig(t.Config)
-	return &a
-}
-
 // upstreamURL is the URL on t's server for a request's path and query.
-func upstreamURL(t *Target, u *url.URL) url.URL {
+func upstreamURL(t *kubecfg.Target, u *url.URL) url.URL {
 	up := *t.Server
 	up.Path, up.RawPath, up.RawQuery = u.Path, u.RawPath, u.RawQuery
 	return up

@@ -1,4 +1,4 @@
-package proxy
+package kubecfg
 
 import (
 	"fmt"
@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"sort"
 
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubewire/kubewire/tracer/pki"
 )
 
 // Mirror is the kubeconfig a session mirrors: every context whose cluster
@@ -58,7 +61,7 @@ func LoadMirror(kubeconfig, context, namespace string) (*Mirror, error) {
 			m.Notes = append(m.Notes, fmt.Sprintf("cluster %q is not traced: its server %s is not https, and kubewire traces TLS API servers only", name, u))
 			continue
 		}
-		hp := hostPort(u.Host, u.Scheme)
+		hp := HostPort(u.Host, u.Scheme)
 		if other, ok := r.Clusters[hp]; ok {
 			m.Notes = append(m.Notes, fmt.Sprintf("clusters %q and %q are both at %s: kubewire sends both to %q's", other, name, hp, other))
 			continue
@@ -77,7 +80,7 @@ func LoadMirror(kubeconfig, context, namespace string) (*Mirror, error) {
 		}
 	}
 	// The traced context is always routed, whatever else is.
-	if _, ok := r.Clusters[hostPort(current.Server.Host, current.Server.Scheme)]; !ok {
+	if _, ok := r.Clusters[HostPort(current.Server.Host, current.Server.Scheme)]; !ok {
 		return nil, fmt.Errorf("kubeconfig: the server of context %q is not among its clusters", current.Context)
 	}
 	return m, nil
@@ -96,7 +99,7 @@ func (m *Mirror) resolve(cluster, user string) (*Target, error) {
 		return nil, err
 	}
 	if user == "" {
-		cfg = anonymousConfig(cfg)
+		cfg = rest.AnonymousClientConfig(cfg)
 	}
 	u, err := url.Parse(cfg.Host)
 	if err != nil {
@@ -120,7 +123,7 @@ func (m *Mirror) traced(cluster string) bool {
 // through proxyURL, trusting kubewire's CA), every user (with its
 // placeholder token) and every context of the mirrored kubeconfig under
 // their own names, the traced context current.
-func (m *Mirror) WriteSession(dir, proxyURL string, ca *CA) (*Session, error) {
+func (m *Mirror) WriteSession(dir, proxyURL string, ca *pki.CA) (*Session, error) {
 	cfg := clientcmdapi.NewConfig()
 	for name, c := range m.raw.Clusters {
 		if m.traced(name) {
@@ -145,7 +148,7 @@ func (m *Mirror) WriteSession(dir, proxyURL string, ca *CA) (*Session, error) {
 }
 
 // writeSessionFiles writes cfg and kubewire's CA into dir.
-func writeSessionFiles(dir string, cfg *clientcmdapi.Config, ca *CA, token string) (*Session, error) {
+func writeSessionFiles(dir string, cfg *clientcmdapi.Config, ca *pki.CA, token string) (*Session, error) {
 	s := &Session{
 		Dir:        dir,
 		Kubeconfig: filepath.Join(dir, "kubeconfig"),

@@ -1,12 +1,12 @@
-package proxy
+package pki
 
 // Creating and loading kubewire's CA: many callers at once, in one process and
 // in several, and the broken pairs a user can end up with.
-// TestCAKeyPermissions (mode 0600, reuse, a world-readable key) is in proxy_test.go.
 
 import (
 	"bufio"
 	"bytes"
+	"crypto"
 	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
@@ -59,7 +59,7 @@ func TestCACreateConcurrent(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			ca, err := LoadOrCreateCA(dir)
+			ca, err := LoadOrCreate(dir)
 			if err == nil {
 				pems[i] = ca.PEM
 			}
@@ -128,7 +128,7 @@ func TestCACreateAcrossProcesses(t *testing.T) {
 			t.Errorf("process %d made CA %s, process 0 made %s", i, fp, fps[0])
 		}
 	}
-	ca, err := LoadOrCreateCA(dir)
+	ca, err := LoadOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestHelperCreateCA(t *testing.T) {
 		return
 	}
 	io.Copy(io.Discard, os.Stdin)
-	ca, err := LoadOrCreateCA(dir)
+	ca, err := LoadOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestCAStaleLock(t *testing.T) {
 	if err := os.Chtimes(lock, old, old); err != nil {
 		t.Fatal(err)
 	}
-	ca, err := LoadOrCreateCA(dir)
+	ca, err := LoadOrCreate(dir)
 	if err != nil {
 		t.Fatalf("a stale lock must not block creating the CA: %v", err)
 	}
@@ -175,7 +175,7 @@ func TestCAStaleLock(t *testing.T) {
 // making its own, whether it got to the lock before the release or after.
 func TestCAWaitsForLockHolder(t *testing.T) {
 	src := t.TempDir()
-	made, err := LoadOrCreateCA(src)
+	made, err := LoadOrCreate(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestCAWaitsForLockHolder(t *testing.T) {
 	}
 	done := make(chan result)
 	go func() {
-		ca, err := LoadOrCreateCA(dir)
+		ca, err := LoadOrCreate(dir)
 		done <- result{ca, err}
 	}()
 	copyCAFile(t, made.KeyFile, filepath.Join(dir, caKeyName))
@@ -219,18 +219,18 @@ func copyCAFile(t *testing.T, from, to string) {
 }
 
 func TestCAMismatchedPair(t *testing.T) {
-	a, err := LoadOrCreateCA(t.TempDir())
+	a, err := LoadOrCreate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := LoadOrCreateCA(t.TempDir())
+	b, err := LoadOrCreate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	copyCAFile(t, b.KeyFile, filepath.Join(dir, caKeyName))
 	copyCAFile(t, a.CertFile, filepath.Join(dir, caCertName))
-	_, err = LoadOrCreateCA(dir)
+	_, err = LoadOrCreate(dir)
 	if err == nil {
 		t.Fatal("a certificate with another CA's key must be refused")
 	}
@@ -243,14 +243,14 @@ func TestCAMismatchedPair(t *testing.T) {
 
 func TestCACertWithoutKey(t *testing.T) {
 	dir := t.TempDir()
-	ca, err := LoadOrCreateCA(dir)
+	ca, err := LoadOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(ca.KeyFile); err != nil {
 		t.Fatal(err)
 	}
-	_, err = LoadOrCreateCA(dir)
+	_, err = LoadOrCreate(dir)
 	if err == nil {
 		t.Fatal("a certificate without its key must be refused")
 	}
@@ -268,14 +268,14 @@ func TestCACertWithoutKey(t *testing.T) {
 // certificate leaves only ca.key; the next one makes a whole new pair.
 func TestCAKeyWithoutCert(t *testing.T) {
 	dir := t.TempDir()
-	ca, err := LoadOrCreateCA(dir)
+	ca, err := LoadOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(ca.CertFile); err != nil {
 		t.Fatal(err)
 	}
-	again, err := LoadOrCreateCA(dir)
+	again, err := LoadOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,4 +283,30 @@ func TestCAKeyWithoutCert(t *testing.T) {
 		t.Error("want a new CA")
 	}
 	checkCADir(t, dir, again.PEM)
+}
+
+func TestCAKeyPermissions(t *testing.T) {
+	dir := t.TempDir()
+	ca, err := LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(ca.KeyFile)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("CA key mode %v, want 0600 (%v)", st.Mode().Perm(), err)
+	}
+	if ca.Cert.Leaf == nil || !ca.Cert.Leaf.IsCA {
+		t.Error("not a CA certificate")
+	}
+	if _, ok := ca.Cert.PrivateKey.(crypto.Signer); !ok {
+		t.Error("no private key")
+	}
+	again, err := LoadOrCreate(dir)
+	if err != nil || string(again.PEM) != string(ca.PEM) {
+		t.Errorf("the CA must be reused, not remade: %v", err)
+	}
+	os.Chmod(ca.KeyFile, 0o644)
+	if _, err := LoadOrCreate(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("a world-readable key must be refused, got %v", err)
+	}
 }

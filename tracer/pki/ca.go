@@ -1,4 +1,7 @@
-package proxy
+// Package pki is kubewire's own certificate authority: created once per
+// user, it signs the certificates kubewire presents to clients (the
+// proxy's, for the API server's host; serve's, for loopback).
+package pki
 
 import (
 	"crypto"
@@ -16,7 +19,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -32,8 +34,8 @@ type CA struct {
 	CertFile, KeyFile string
 }
 
-// DefaultCADir is os.UserConfigDir()/kubewire.
-func DefaultCADir() (string, error) {
+// DefaultDir is os.UserConfigDir()/kubewire.
+func DefaultDir() (string, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("find the config directory for kubewire's CA: %w", err)
@@ -49,7 +51,7 @@ const (
 	caLockName = "ca.lock"
 )
 
-// caLockWait bounds how long LoadOrCreateCA waits for another process that is
+// caLockWait bounds how long LoadOrCreate waits for another process that is
 // creating the CA; caLockStale is the age after which a lock is taken to be
 // left by a process that crashed. Creating the CA takes milliseconds.
 const (
@@ -57,7 +59,7 @@ const (
 	caLockStale = 30 * time.Second
 )
 
-// LoadOrCreateCA loads the CA from dir (ca.crt, ca.key) or creates it: an
+// LoadOrCreate loads the CA from dir (ca.crt, ca.key) or creates it: an
 // ECDSA P-256 key, 0600, valid for ten years.
 //
 // Any number of processes may call it at once on the same dir: creation
@@ -65,7 +67,7 @@ const (
 // renamed into place, the key before the certificate. So a process never reads
 // a half-written file, every caller gets the same CA, and ca.crt existing
 // means the pair is complete.
-func LoadOrCreateCA(dir string) (*CA, error) {
+func LoadOrCreate(dir string) (*CA, error) {
 	ca := &CA{CertFile: filepath.Join(dir, caCertName), KeyFile: filepath.Join(dir, caKeyName)}
 	if ok, err := ca.load(); err != nil {
 		return nil, err
@@ -352,28 +354,4 @@ func unlockFile(name, owner string) {
 	if b, err := os.ReadFile(name); err == nil && string(b) == owner {
 		os.Remove(name)
 	}
-}
-
-// certStore caches the host certificates signed for the MITM; goproxy's
-// signer would otherwise sign one per connection.
-type certStore struct {
-	mu    sync.Mutex
-	certs map[string]*tls.Certificate
-}
-
-func (s *certStore) Fetch(host string, gen func() (*tls.Certificate, error)) (*tls.Certificate, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.certs[host]; ok {
-		return c, nil
-	}
-	c, err := gen()
-	if err != nil {
-		return nil, err
-	}
-	if s.certs == nil {
-		s.certs = map[string]*tls.Certificate{}
-	}
-	s.certs[host] = c
-	return c, nil
 }

@@ -1,11 +1,13 @@
-package proxy
+// Package kubecfg loads the kubeconfig kubewire traces, the way kubectl
+// does (through client-go's clientcmd), and writes the session kubeconfigs
+// that send a traced client to kubewire instead.
+package kubecfg
 
 import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -13,6 +15,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubewire/kubewire/tracer/pki"
 )
 
 // Target is the API server kubewire traces, from the user's kubeconfig.
@@ -121,7 +125,7 @@ func NewSessionToken() string {
 // WriteSession writes the session files for a client of the proxy at
 // proxyURL tracing target alone, with one placeholder token (Mirror's
 // WriteSession mirrors every context).
-func WriteSession(dir string, target *Target, proxyURL string, ca *CA, token string) (*Session, error) {
+func WriteSession(dir string, target *Target, proxyURL string, ca *pki.CA, token string) (*Session, error) {
 	ctx := target.Context
 	if ctx == "" {
 		ctx = "kubewire"
@@ -143,7 +147,3 @@ const sessionName = "kubewire"
 
 // Close removes the session's files.
 func (s *Session) Close() error { return os.RemoveAll(s.Dir) }
-
-// noProxy makes the upstream leg ignore HTTPS_PROXY and friends, which a user
-// may have pointed at kubewire itself.
-func noProxy(*http.Request) (*url.URL, error) { return nil, nil }
