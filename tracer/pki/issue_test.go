@@ -63,3 +63,30 @@ func TestIssuedCertificateVerifiesAgainstTheCA(t *testing.T) {
 		t.Error("Issue with no hosts succeeded")
 	}
 }
+
+// A client certificate names its user and groups the way the API server
+// reads them, and verifies against the CA for client authentication.
+func TestIssueClientNamesUserAndGroups(t *testing.T) {
+	ca, err := LoadOrCreate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.IssueClient("alice", []string{"devs", "system:authenticated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert.Leaf.Subject.CommonName != "alice" || len(cert.Leaf.Subject.Organization) != 2 || cert.Leaf.Subject.Organization[0] != "devs" {
+		t.Errorf("subject %v", cert.Leaf.Subject)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca.PEM)
+	if _, err := cert.Leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("client certificate does not verify: %v", err)
+	}
+	if _, err := cert.Leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err == nil {
+		t.Error("a client certificate verified for serving")
+	}
+	if _, err := ca.IssueClient("", nil); err == nil {
+		t.Error("IssueClient with no user succeeded")
+	}
+}
