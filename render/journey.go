@@ -20,6 +20,16 @@ func (r *renderer) journey(x *record.Exchange) []string {
 	row := func(label, text string) {
 		lines = append(lines, r.wrapHang(text, blockIndent+st.Key.Render(fmt.Sprintf("%-11s", label)), blockIndent+strings.Repeat(" ", 11))...)
 	}
+	if rp := a.Replayed; rp != nil {
+		text := "answered by kubewire serve from " + rp.Recording + ", not by an API server"
+		if rp.Seq != 0 {
+			text = fmt.Sprintf("answered by kubewire serve with call #%d of %s, not by an API server: the stages below are those the recorded call went through", rp.Seq, rp.Recording)
+		}
+		if rp.Note != "" {
+			text += "; " + rp.Note
+		}
+		row("recording", st.Own.Render(text))
+	}
 	au := a.Auth
 	if au == nil || len(au.Stages) == 0 {
 		lines = append(lines, r.wrap(st.Dim.Render("journey unknown: the record has no analysis of the stages"), blockIndent)...)

@@ -156,6 +156,7 @@ const (
 	SymInferred   = "?"
 	SymArrow      = "→"
 	SymOwn        = "⚙"
+	SymReplayed   = "↺"
 	SymWarning    = "!"
 	SymStream     = "⇣"
 	SymFold       = "…"

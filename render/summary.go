@@ -54,6 +54,9 @@ func (r *renderer) summary(c *call) []string {
 		}
 		segs = append(segs, st.Own.Render(SymOwn+" "+who))
 	}
+	if rp := a.Replayed; rp != nil {
+		segs = append(segs, st.Own.Render(replayedLabel(rp)))
+	}
 	segs = append(segs, st.Method(x.Request.Method)+st.Dim.Render(SymArrow)+st.Verb(orDash(a.Verb)))
 	if a.ResourceRequest {
 		gv := a.APIVersion
@@ -246,4 +249,13 @@ func (r *renderer) quickSummary(x *record.Exchange) string {
 func isDiscoveryType(ct string) bool {
 	_, params := mediaType(ct)
 	return params["g"] == "apidiscovery.k8s.io"
+}
+
+// replayedLabel marks a call kubewire serve answered: which recorded call
+// answered it, or that none did.
+func replayedLabel(rp *record.Replayed) string {
+	if rp.Seq == 0 {
+		return SymReplayed + " not in the recording"
+	}
+	return fmt.Sprintf("%s recorded answer #%d", SymReplayed, rp.Seq)
 }

@@ -93,6 +93,7 @@ func (a *Annotator) Response(x *record.Exchange, respHeader http.Header, body []
 			flows = nil
 		}
 		x.Annotation.Signals = auth.Signals(respHeader, flows)
+		x.Annotation.Replayed = record.ReplayedFrom(respHeader)
 	}
 	sentAuditID(x)
 	x.Annotation.Outcome = Outcome(x)
@@ -144,6 +145,9 @@ func (a *Annotator) Exchange(x *record.Exchange) {
 	}
 	if x.Annotation.Signals == nil && x.Response != nil && x.Response.Headers != nil {
 		x.Annotation.Signals = auth.Signals(x.Response.Headers, nil)
+	}
+	if x.Annotation.Replayed == nil && x.Response != nil {
+		x.Annotation.Replayed = record.ReplayedFrom(x.Response.Headers)
 	}
 	sentAuditID(x)
 	if a := x.Annotation.Auth; a != nil && a.Audit != nil {

@@ -1,5 +1,11 @@
 package record
 
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
 // Annotation is what kubewire works out about a request when it is
 // captured. Its keys are the ones `kubewire explain -o json` prints; field
 // names and values follow the API server's audit objectRef.
@@ -59,6 +65,9 @@ type Annotation struct {
 	// Signals are the server's own signals: Audit-Id, priority and
 	// fairness, warnings.
 	Signals *Signals `json:"signals,omitempty"`
+	// Replayed is set when kubewire serve answered the call from a
+	// recording: no API server saw it.
+	Replayed *Replayed `json:"replayed,omitempty"`
 	// Outcome says how the exchange ended, one of the Outcome* values; ""
 	// while it is under way. Recordings made before the key have none, and
 	// readers work it out.
@@ -87,3 +96,38 @@ const (
 	// OutcomeNoResponse: the API server never answered; Error says why.
 	OutcomeNoResponse = "no-response"
 )
+
+// Replayed says which recorded call answered a call kubewire serve served.
+type Replayed struct {
+	// Recording names the recording that answered.
+	Recording string `json:"recording"`
+	// Seq is the recorded call whose answer was given; 0 when no recorded
+	// call matched and kubewire serve answered 404 itself.
+	Seq int64 `json:"seq,omitempty"`
+	// Note says what the answer could not reproduce: a body the recording
+	// cut short, secrets redacted when it was made, an exhausted answer.
+	Note string `json:"note,omitempty"`
+}
+
+// kubewire serve marks each answer with these headers: HeaderReplayed is
+// "SEQ RECORDING" (SEQ 0 when nothing matched), HeaderReplayedNote the
+// Replayed.Note, when there is one.
+const (
+	HeaderReplayed     = "Kubewire-Replayed"
+	HeaderReplayedNote = "Kubewire-Replayed-Note"
+)
+
+// ReplayedFrom reads the headers kubewire serve set on a response; nil when
+// it did not answer it.
+func ReplayedFrom(h http.Header) *Replayed {
+	v := h.Get(HeaderReplayed)
+	if v == "" {
+		return nil
+	}
+	seq, name, _ := strings.Cut(v, " ")
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if err != nil || n < 0 {
+		return nil
+	}
+	return &Replayed{Recording: name, Seq: n, Note: h.Get(HeaderReplayedNote)}
+}

@@ -51,7 +51,8 @@ const (
 
 // Source describes where a recording was made.
 type Source struct {
-	// Mode is how kubewire ran: "run", "proxy" or "test".
+	// Mode is how kubewire ran: "run", "proxy", "serve" (answering from a
+	// recording), "import" or "test".
 	Mode string `json:"mode,omitempty"`
 	// Command is the command line kubewire ran, for mode "run", with the
 	// values of credential flags and other secrets redacted.
