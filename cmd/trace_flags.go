@@ -26,6 +26,7 @@ type traceFlags struct {
 	showSecrets bool
 	recordStdin bool
 	maxBody     int
+	fullBodies  bool
 	auditLog    string
 }
 
@@ -40,6 +41,7 @@ func (f *traceFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.showSecrets, "show-secrets", false, "DANGER: record and show tokens, keys, Secret data and command-line secrets unredacted")
 	fs.BoolVar(&f.recordStdin, "record-stdin", false, "record what is typed into exec and attach (by default only its size, since it may be a password)")
 	fs.IntVar(&f.maxBody, "max-body", 4<<20, "bytes of each body to store (-1: all)")
+	fs.BoolVar(&f.fullBodies, "full-bodies", false, "store every body whole (--max-body -1), so kubewire serve can answer every call of the recording")
 	fs.StringVar(&f.auditLog, "audit-log", os.Getenv("KUBEWIRE_AUDIT_LOG"), "the API server's audit log, to join each call with its audit event (default $KUBEWIRE_AUDIT_LOG)")
 }
 
@@ -58,6 +60,12 @@ func (f *traceFlags) validate(c *cobra.Command) error {
 	}
 	if f.outputFile != "" && f.outputFile == f.record {
 		return usageError("--record and --output-file both name %s; give them different files", f.record)
+	}
+	if f.fullBodies {
+		if c.Flags().Changed("max-body") && f.maxBody != -1 {
+			return usageError("--full-bodies and --max-body %d: give one", f.maxBody)
+		}
+		f.maxBody = -1
 	}
 	if f.maxBody < -1 {
 		return usageError("--max-body %d: want -1 (all) or a number of bytes", f.maxBody)

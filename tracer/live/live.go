@@ -56,6 +56,9 @@ type Options struct {
 	AuditLog string
 	// ErrOut receives kubewire's own messages, and the proxy's problems.
 	ErrOut io.Writer
+	// Mode names how kubewire ran in the recordings' header; Run's
+	// default is "run" (kubewire serve says "serve").
+	Mode string
 }
 
 // Recording is one recording a trace writes.
@@ -301,7 +304,11 @@ func Run(ctx context.Context, o Options, command []string, stdin io.Reader, stdo
 		}
 		o.Kubeconfig = kc
 	}
-	tr, err := Start(ctx, o, "run", command)
+	mode := o.Mode
+	if mode == "" {
+		mode = "run"
+	}
+	tr, err := Start(ctx, o, mode, command)
 	if err != nil {
 		return 1, err
 	}

@@ -26,8 +26,14 @@ func (p *Proxy) OwnConfig() *rest.Config {
 		return &ownRecorder{p: p, rt: rt}
 	})
 	c.Timeout = 30 * time.Second
+	c.UserAgent = ProxyUserAgent
 	return c
 }
+
+// ProxyUserAgent is the User-Agent of the proxy's own lookups: the API
+// server's audit log names them, and kubewire serve answers them without
+// using up the answers the traced client needs.
+const ProxyUserAgent = "kubewire (proxy)"
 
 func (p *Proxy) discoverScopes() (*classify.Table, error) {
 	dc, err := discovery.NewDiscoveryClientForConfig(p.OwnConfig())

@@ -1,0 +1,300 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubewire/kubewire/tracer/live"
+	"github.com/kubewire/kubewire/tracer/pki"
+	"github.com/kubewire/kubewire/tracer/proxy"
+	"github.com/kubewire/kubewire/tracer/record"
+	"github.com/kubewire/kubewire/tracer/sample"
+	"github.com/kubewire/kubewire/tracer/serve"
+)
+
+type serveOptions struct {
+	traceFlags
+	file    string
+	sample  bool
+	listen  string
+	reuse   bool
+	speed   float64
+	instant bool
+	command []string
+}
+
+func newServeCmd(s Streams) *cobra.Command {
+	o := &serveOptions{}
+	c := &cobra.Command{
+		Use:   "serve FILE | --sample [flags] [-- COMMAND [ARGS...]]",
+		Short: "Answer kubectl from a recording, with no cluster, tracing every call as run does",
+		Long: `serve stands a recording in for the API server. It answers on 127.0.0.1 over
+HTTPS (a certificate from kubewire's CA), each request with the answer of the
+recorded call it matches: method, path, query (in any order, without
+client-go's timeouts), Accept, Content-Type and, for writes, the body. Each
+recorded answer is given once, in order (mitmproxy's server replay); --reuse
+gives them again. A watch or a followed log replays its events with their
+recorded timing (--speed, --instant); exec and attach replay their channels.
+
+Every call is traced, annotated and shown live exactly as with run, and marked
+as answered from the recording: no API server is asked. A request nothing
+matches gets a 404 naming the closest recorded calls and how they differ; an
+answer the recording cut short (--max-body) says so: record with --full-bodies
+to serve everything.
+
+With a COMMAND after --, serve runs it against the recording and stops, like
+run. Without one, it prints the KUBECONFIG line for another terminal and
+serves until Ctrl-C.`,
+		Example: `  kubewire serve --sample -- kubectl get pods -A
+  kubewire run --record class.jsonl --full-bodies -- kubectl get deploy -n shop
+  kubewire serve class.jsonl -- kubectl get deploy -n shop
+  kubewire serve class.jsonl --reuse          # then: export KUBECONFIG=...`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if at := c.ArgsLenAtDash(); at >= 0 {
+				o.command = args[at:]
+				args = args[:at]
+			}
+			switch {
+			case o.sample && len(args) > 0:
+				return usageError("--sample serves the bundled session: give no FILE with it (got %q); see '%s -h'", args[0], c.CommandPath())
+			case !o.sample && len(args) != 1:
+				return usageError("%s takes FILE, or --sample (got %d argument(s) before --); see '%s -h'", c.CommandPath(), len(args), c.CommandPath())
+			case len(args) == 1:
+				o.file = args[0]
+			}
+			if err := o.validate(c); err != nil {
+				return err
+			}
+			return o.run(c, s)
+		},
+	}
+	o.add(c.Flags())
+	f := c.Flags()
+	for _, name := range []string{"kubeconfig", "context", "audit-log"} {
+		_ = f.MarkHidden(name)
+	}
+	f.BoolVar(&o.sample, "sample", false, "serve the session bundled with kubewire instead of a FILE (implies --reuse)")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:0", "loopback address serve answers on (port 0: any free port)")
+	f.BoolVar(&o.reuse, "reuse", false, "give each recorded answer again, from the first, once all were given")
+	f.Float64Var(&o.speed, "speed", 1, "play stream events this many times faster than recorded")
+	f.BoolVar(&o.instant, "instant", false, "send every stream event at once")
+	return c
+}
+
+func (o *serveOptions) validate(c *cobra.Command) error {
+	for _, name := range []string{"kubeconfig", "context", "audit-log"} {
+		if c.Flags().Changed(name) {
+			return usageError("--%s: serve answers from the recording, not a cluster", name)
+		}
+	}
+	if o.speed <= 0 {
+		return usageError("--speed %g: want a number above 0", o.speed)
+	}
+	if o.instant && c.Flags().Changed("speed") {
+		return usageError("--instant and --speed: give one")
+	}
+	if len(o.command) > 0 && o.output == "json" && (o.outputFile == "" || o.outputFile == "-") {
+		return usageError("-o json needs --output-file FILE with a command: its own output shares the terminal")
+	}
+	if o.sample {
+		o.reuse = true
+	}
+	// No API server saw these calls: there is no audit event to join
+	// (KUBEWIRE_AUDIT_LOG may name the lab's).
+	o.auditLog = ""
+	return o.traceFlags.validate(c)
+}
+
+func (o *serveOptions) load() (*record.Recording, string, error) {
+	if o.sample {
+		rec, err := record.ReadAll(sample.Open(), sample.Name)
+		return rec, sample.Name, err
+	}
+	rec, err := record.ReadFile(o.file)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, "", fmt.Errorf("serve: %w", err)
+		}
+		return nil, "", err
+	}
+	return rec, filepath.Base(o.file), nil
+}
+
+func (o *serveOptions) run(c *cobra.Command, s Streams) error {
+	rec, name, err := o.load()
+	if err != nil {
+		return err
+	}
+	caDir, err := pki.DefaultDir()
+	if err != nil {
+		return err
+	}
+	ca, err := pki.LoadOrCreate(caDir)
+	if err != nil {
+		return err
+	}
+	srv, err := serve.New(rec, serve.Options{
+		Name: name, Reuse: o.reuse, Speed: o.speed, Instant: o.instant,
+		IsOwn: func(r *http.Request) bool { return r.UserAgent() == proxy.ProxyUserAgent },
+	})
+	if err != nil {
+		return err
+	}
+	cert, err := ca.Issue("127.0.0.1", "localhost", "::1")
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(o.listen, cert); err != nil {
+		return usageError("%v", err)
+	}
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "kubewire-serve-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	user, groups := recordedIdentity(rec)
+	kc, err := serveKubeconfig(dir, srv.URL(), ca, rec, user, groups)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.ErrOut, "kubewire serve: answering from %s (%s) on %s: no API server is asked\n", name, describeRecording(rec), srv.URL())
+	if user != "" {
+		fmt.Fprintf(s.ErrOut, "kubewire serve: calls are sent as %s, the identity the recording was made with\n", user)
+	}
+
+	o.kubeconfig = kc
+	if len(o.command) > 0 {
+		opts, closeView := o.options(s.ErrOut, s.ErrOut)
+		opts.NoCluster, opts.Mode = nil, "serve"
+		code, err := live.Run(c.Context(), opts, o.command, s.In, s.Out, s.ErrOut)
+		if cerr := closeView(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return &ExitError{Code: max(code, 1), Err: err}
+		}
+		if code != 0 {
+			return &ExitError{Code: code}
+		}
+		return nil
+	}
+	return o.serveUntilStopped(c.Context(), s)
+}
+
+func (o *serveOptions) serveUntilStopped(ctx context.Context, s Streams) error {
+	if o.outputFile == "-" {
+		o.outputFile = ""
+	}
+	opts, closeView := o.options(s.Out, s.ErrOut)
+	opts.NoCluster = nil
+	tr, err := live.Start(ctx, opts, "serve", nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.ErrOut, `
+  kubectl, in another terminal:
+    export KUBECONFIG=%s
+`, tr.Session.Kubeconfig)
+	for _, r := range opts.Recordings {
+		fmt.Fprintf(s.ErrOut, "  recording (%s)\n", r.Flag)
+	}
+	fmt.Fprintln(s.ErrOut, "\nCtrl-C stops serving.")
+	<-ctx.Done()
+	err = tr.Close()
+	if cerr := closeView(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// recordedIdentity is the user most of the recording's client calls were
+// sent as, with its groups; "" when the recording does not say.
+func recordedIdentity(rec *record.Recording) (string, []string) {
+	count := map[string]int{}
+	groups := map[string][]string{}
+	for _, x := range rec.Exchanges {
+		if a := x.Annotation.Auth; a != nil && a.User != "" && !x.Own {
+			count[a.User]++
+			groups[a.User] = a.Groups
+		}
+	}
+	users := make([]string, 0, len(count))
+	for u := range count {
+		users = append(users, u)
+	}
+	sort.Slice(users, func(i, j int) bool {
+		if count[users[i]] != count[users[j]] {
+			return count[users[i]] > count[users[j]]
+		}
+		return users[i] < users[j]
+	})
+	if len(users) == 0 {
+		return "", nil
+	}
+	var gs []string
+	for _, g := range groups[users[0]] {
+		// The server adds these itself; a certificate does not carry them.
+		if g != "system:authenticated" {
+			gs = append(gs, g)
+		}
+	}
+	return users[0], gs
+}
+
+func describeRecording(rec *record.Recording) string {
+	h := rec.Header
+	var parts []string
+	if !h.Recorded.IsZero() {
+		parts = append(parts, "recorded "+h.Recorded.Format("2006-01-02 15:04 MST"))
+	}
+	if h.Source.Context != "" {
+		parts = append(parts, "context "+h.Source.Context)
+	}
+	if h.Source.ServerVersion != "" {
+		parts = append(parts, "server "+h.Source.ServerVersion)
+	}
+	parts = append(parts, fmt.Sprintf("%d calls", len(rec.Exchanges)))
+	return strings.Join(parts, ", ")
+}
+
+// serveKubeconfig writes the kubeconfig the trace loads: serve's URL,
+// kubewire's CA, and a client certificate with the recorded identity.
+func serveKubeconfig(dir, server string, ca *pki.CA, rec *record.Recording, user string, groups []string) (string, error) {
+	ctx := rec.Header.Source.Context
+	if ctx == "" {
+		ctx = "recording"
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["kubewire-serve"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: ca.PEM}
+	ai := clientcmdapi.NewAuthInfo()
+	if user != "" {
+		cert, err := ca.IssueClient(user, groups)
+		if err != nil {
+			return "", err
+		}
+		certPEM, keyPEM, err := pki.EncodePEM(cert)
+		if err != nil {
+			return "", err
+		}
+		ai.ClientCertificateData, ai.ClientKeyData = certPEM, keyPEM
+	}
+	cfg.AuthInfos["recorded"] = ai
+	cfg.Contexts[ctx] = &clientcmdapi.Context{Cluster: "kubewire-serve", AuthInfo: "recorded"}
+	cfg.CurrentContext = ctx
+	path := filepath.Join(dir, "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		return "", err
+	}
+	return path, os.Chmod(path, 0o600)
+}
