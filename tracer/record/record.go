@@ -52,7 +52,8 @@ const (
 // Source describes where a recording was made.
 type Source struct {
 	// Mode is how kubewire ran: "run", "proxy", "serve" (answering from a
-	// recording), "import" or "test".
+	// recording), "import" (a recording made from another
+	// tool's file: kubewire import) or "test".
 	Mode string `json:"mode,omitempty"`
 	// Command is the command line kubewire ran, for mode "run", with the
 	// values of credential flags and other secrets redacted.
@@ -65,6 +66,11 @@ type Source struct {
 	ServerVersion string `json:"serverVersion,omitempty"`
 	// Host is the machine's host name.
 	Host string `json:"host,omitempty"`
+	// File is the file an import read (mode "import"), e.g. a HAR file.
+	File string `json:"file,omitempty"`
+	// Scopes says where an import's resource scopes came from: "recorded"
+	// (discovery responses in the file) or "builtin" (kubewire's table).
+	Scopes string `json:"scopes,omitempty"`
 }
 
 // Exchange is one HTTP exchange between a client and the API server, as
