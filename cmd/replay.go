@@ -2,11 +2,9 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -105,7 +103,7 @@ clear; replay redacts them as the live trace would have, unless
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "step through the calls on a full screen: list, detail, filter, search, errors (see docs/replay-tui.md)")
 	f.BoolVar(&o.step, "step", false, "show one call per Enter, with no full screen (dumb terminals, screen readers); q then Enter quits")
 	f.BoolVar(&o.follow, "follow", false, "keep reading a recording still being written (kubewire proxy --record), until Ctrl-C")
-	f.StringVarP(&o.filterExpr, "filter", "f", "", "show only the calls that match EXPR, e.g. 'denied or status>=500', 'cmd=\"kubectl apply\" and write' (see docs/filters.md)")
+	addFilterFlag(f, &o.filterExpr, "show")
 	f.StringVarP(&o.output, "output", "o", "", "machine output: json or yaml (all exchanges, never styled)")
 	f.StringVar(&o.bodyFormat, "body-format", "json", "show structured bodies as json or yaml")
 	f.IntVar(&o.bodyLines, "body-lines", render.DefaultBodyLines, "fold bodies after this many lines (-1 shows them whole)")
@@ -123,12 +121,8 @@ func (o *replayOptions) validate(c *cobra.Command, s Streams) error {
 	if err := o.validateStepping(c, s); err != nil {
 		return err
 	}
-	if o.filter, err = filter.Parse(o.filterExpr); err != nil {
-		var se *filter.SyntaxError
-		if errors.As(err, &se) {
-			return usageError("--filter: %s\n  %s", strings.TrimPrefix(err.Error(), "filter: "), strings.ReplaceAll(se.Caret(), "\n", "\n  "))
-		}
-		return usageError("--filter: %v", err)
+	if o.filter, err = parseFilter(o.filterExpr); err != nil {
+		return err
 	}
 	if o.level, err = o.levelFlags.level(c); err != nil {
 		return err
@@ -267,25 +261,9 @@ func (o *replayOptions) show() func(*record.Exchange) bool {
 }
 
 // redaction decides whether the recording is redacted again as it is
-// read (secrets) and its stdin left out (stdin), and says so. A recording
-// kubewire redacted itself needs neither; one made with --show-secrets or
-// --record-stdin, or by a kubewire that did not say, gets both unless
-// --show-secrets is given here.
+// read, and says so (see redaction).
 func (o *replayOptions) redaction(s Streams, name string, h record.Header) (secrets, stdin bool) {
-	clear := h.Secrets != record.SecretsRedacted
-	typed := h.Stdin == record.StdinRecorded
-	switch {
-	case o.showSecret && h.Secrets == record.SecretsShown:
-		fmt.Fprintf(s.ErrOut, "kubewire: WARNING: %s was recorded with --show-secrets: tokens, keys and Secret data are shown in clear\n", name)
-		return false, false
-	case o.showSecret:
-		return false, false
-	case h.Secrets == record.SecretsShown:
-		fmt.Fprintf(s.ErrOut, "kubewire: %s was recorded with --show-secrets; its secrets are redacted here (replay --show-secrets shows them)\n", name)
-	case typed:
-		fmt.Fprintf(s.ErrOut, "kubewire: %s was recorded with --record-stdin; what was typed into exec and attach is left out here (replay --show-secrets shows it)\n", name)
-	}
-	return clear || typed, typed
+	return redaction(s, name, h, o.showSecret, "replay")
 }
 
 func (o *replayOptions) warn(s Streams, warnings []string) {
