@@ -152,7 +152,7 @@ func message(ev *record.Event) WebSocketMessage {
 	if ev.Direction == "up" {
 		m.Type = "send"
 	}
-	k := &MessageKubewire{Type: ev.Type, Channel: ev.Channel, OffsetMs: ev.OffsetMs, BodyFlags: flags(ev.Body)}
+	k := &MessageKubewire{Type: ev.Type, Channel: ev.Channel, Time: ev.Time.UTC().Format(time.RFC3339Nano), OffsetMs: ev.OffsetMs, BodyFlags: flags(ev.Body)}
 	m.Kubewire = k
 	if ev.Body != nil {
 		var enc string

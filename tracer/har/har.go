@@ -239,6 +239,9 @@ type MessageKubewire struct {
 	Type string `json:"type"`
 	// Channel names the channel.k8s.io channel (stdout, error, data :80).
 	Channel string `json:"channel,omitempty"`
+	// Time is when kubewire received it, RFC 3339 with nanoseconds (the
+	// message's own time, in float seconds, is rounded).
+	Time string `json:"time"`
 	// OffsetMs is the time since the request arrived.
 	OffsetMs float64 `json:"offsetMs"`
 	BodyFlags

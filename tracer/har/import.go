@@ -279,6 +279,9 @@ func toEvents(e *Entry, x *record.Exchange) error {
 		var f *BodyFlags
 		if k := m.Kubewire; k != nil {
 			ev.Type, ev.Channel, ev.OffsetMs, f = k.Type, k.Channel, k.OffsetMs, &k.BodyFlags
+			if kt, err := time.Parse(time.RFC3339Nano, k.Time); err == nil {
+				ev.Time = kt
+			}
 		}
 		if m.Data != "" || (f != nil && (f.Bytes > 0 || f.Omitted)) || (f == nil && ev.Type == "data") {
 			var err error
@@ -310,10 +313,9 @@ func toBody(contentType, text, encoding string, size int64, f *BodyFlags) (*reco
 	}
 	b := record.NewBody(contentType, data, total, -1)
 	if f != nil {
-		b.Truncated, b.Redacted, b.Omitted = f.Truncated || b.Truncated, f.Redacted, f.Omitted
-		if f.Omitted {
-			b.Truncated = false
-		}
+		// A redacted body is shorter than the one that crossed the wire,
+		// and not truncated: the flags say what the recording kept.
+		b.Truncated, b.Redacted, b.Omitted = f.Truncated, f.Redacted, f.Omitted
 	}
 	return b, nil
 }
