@@ -57,10 +57,16 @@ func (o *runOptions) validate(c *cobra.Command) error {
 }
 
 func (o *runOptions) run(c *cobra.Command, s Streams) error {
-	opts, closeView := o.options(s.ErrOut, s.ErrOut)
-	code, err := live.Run(c.Context(), opts, o.command, s.In, s.Out, s.ErrOut)
-	if cerr := closeView(); err == nil {
-		err = cerr
+	var code int
+	var err error
+	if o.needsPreview(c.Context()) {
+		code, err = o.runWithPreview(c.Context(), s)
+	} else {
+		opts, closeView := o.options(s.ErrOut, s.ErrOut)
+		code, err = live.Run(c.Context(), opts, o.command, s.In, s.Out, s.ErrOut)
+		if cerr := closeView(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		return &ExitError{Code: max(code, 1), Err: err}

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,6 +31,10 @@ type serveOptions struct {
 	speed   float64
 	instant bool
 	command []string
+	// endStreams and view serve run's preview: streams end on their own,
+	// and view also sees every line.
+	endStreams bool
+	view       record.Sink
 }
 
 func newServeCmd(s Streams) *cobra.Command {
@@ -131,56 +136,13 @@ func (o *serveOptions) load() (*record.Recording, string, error) {
 }
 
 func (o *serveOptions) run(c *cobra.Command, s Streams) error {
-	rec, name, err := o.load()
+	stop, err := o.start(s.ErrOut)
 	if err != nil {
 		return err
 	}
-	caDir, err := pki.DefaultDir()
-	if err != nil {
-		return err
-	}
-	ca, err := pki.LoadOrCreate(caDir)
-	if err != nil {
-		return err
-	}
-	srv, err := serve.New(rec, serve.Options{
-		Name: name, Reuse: o.reuse, Speed: o.speed, Instant: o.instant,
-		IsOwn: func(r *http.Request) bool { return r.UserAgent() == proxy.ProxyUserAgent },
-	})
-	if err != nil {
-		return err
-	}
-	cert, err := ca.Issue("127.0.0.1", "localhost", "::1")
-	if err != nil {
-		return err
-	}
-	if err := srv.Start(o.listen, cert); err != nil {
-		return usageError("%v", err)
-	}
-	defer srv.Close()
-	dir, err := os.MkdirTemp("", "kubewire-serve-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	user, groups := recordedIdentity(rec)
-	kc, err := serveKubeconfig(dir, srv.URL(), ca, rec, user, groups)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(s.ErrOut, "kubewire serve: answering from %s (%s) on %s: no API server is asked\n", name, describeRecording(rec), srv.URL())
-	if user != "" {
-		fmt.Fprintf(s.ErrOut, "kubewire serve: calls are sent as %s, the identity the recording was made with\n", user)
-	}
-
-	o.kubeconfig = kc
+	defer stop()
 	if len(o.command) > 0 {
-		opts, closeView := o.options(s.ErrOut, s.ErrOut)
-		opts.NoCluster, opts.Mode = nil, "serve"
-		code, err := live.Run(c.Context(), opts, o.command, s.In, s.Out, s.ErrOut)
-		if cerr := closeView(); err == nil {
-			err = cerr
-		}
+		code, err := o.runCommand(c.Context(), s.In, s)
 		if err != nil {
 			return &ExitError{Code: max(code, 1), Err: err}
 		}
@@ -190,6 +152,71 @@ func (o *serveOptions) run(c *cobra.Command, s Streams) error {
 		return nil
 	}
 	return o.serveUntilStopped(c.Context(), s)
+}
+
+// start loads the recording, starts serving it and points o.kubeconfig at
+// a kubeconfig for it; stop ends it all.
+func (o *serveOptions) start(errOut io.Writer) (stop func(), err error) {
+	rec, name, err := o.load()
+	if err != nil {
+		return nil, err
+	}
+	caDir, err := pki.DefaultDir()
+	if err != nil {
+		return nil, err
+	}
+	ca, err := pki.LoadOrCreate(caDir)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := serve.New(rec, serve.Options{
+		Name: name, Reuse: o.reuse, Speed: o.speed, Instant: o.instant, EndStreams: o.endStreams,
+		IsOwn: func(r *http.Request) bool { return r.UserAgent() == proxy.ProxyUserAgent },
+	})
+	if err != nil {
+		return nil, err
+	}
+	cert, err := ca.Issue("127.0.0.1", "localhost", "::1")
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(o.listen, cert); err != nil {
+		return nil, usageError("%v", err)
+	}
+	dir, err := os.MkdirTemp("", "kubewire-serve-")
+	if err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
+	stop = func() {
+		_ = srv.Close()
+		_ = os.RemoveAll(dir)
+	}
+	user, groups := recordedIdentity(rec)
+	if o.kubeconfig, err = serveKubeconfig(dir, srv.URL(), ca, rec, user, groups); err != nil {
+		stop()
+		return nil, err
+	}
+	fmt.Fprintf(errOut, "kubewire serve: answering from %s (%s) on %s: no API server is asked\n", name, describeRecording(rec), srv.URL())
+	if user != "" {
+		fmt.Fprintf(errOut, "kubewire serve: calls are sent as %s, the identity the recording was made with\n", user)
+	}
+	return stop, nil
+}
+
+// runCommand runs o.command against the recording being served, traced
+// like run, and returns its exit code.
+func (o *serveOptions) runCommand(ctx context.Context, stdin io.Reader, s Streams) (int, error) {
+	opts, closeView := o.options(s.ErrOut, s.ErrOut)
+	opts.NoCluster, opts.Mode = nil, "serve"
+	if o.view != nil {
+		opts.View = record.Sinks{opts.View, o.view}
+	}
+	code, err := live.Run(ctx, opts, o.command, stdin, s.Out, s.ErrOut)
+	if cerr := closeView(); err == nil {
+		err = cerr
+	}
+	return code, err
 }
 
 func (o *serveOptions) serveUntilStopped(ctx context.Context, s Streams) error {

@@ -56,6 +56,17 @@ const Name = "kubewire sample session"
 // Open returns a reader of the session's recording, from its header line.
 func Open() io.Reader { return bytes.NewReader(session) }
 
+// Commands are kubectl commands the session answers whole through
+// kubewire serve, from a fresh kubectl cache (cmd's tests run each one):
+// what run's preview and serve's help suggest trying.
+var Commands = []string{
+	"kubectl get pods -A",
+	"kubectl get deployments -n shop",
+	"kubectl get pods -n shop -o wide",
+	"kubectl logs -n shop frontend-5b954cccf7-fzvhv",
+	"kubectl exec -n shop frontend-5b954cccf7-fzvhv -- echo hello",
+}
+
 // Namespace is the namespace the session's story creates, writes in and
 // deletes.
 const Namespace = "sample"

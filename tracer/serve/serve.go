@@ -46,6 +46,10 @@ type Options struct {
 	Speed float64
 	// Instant sends every stream event at once.
 	Instant bool
+	// EndStreams ends every stream after its last event (at the recorded
+	// end), rather than holding a watch open as the API server would: for
+	// a preview that must finish on its own.
+	EndStreams bool
 	// IsOwn reports whether a request is one of kubewire's own lookups
 	// (discovery for scopes): they are answered without using up the
 	// answers the traced client's calls need. Nil: none are.
@@ -286,7 +290,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, x *record.Exchan
 			fl.Flush()
 		}
 	}
-	if serverEnded(r, x) {
+	if s.o.EndStreams || serverEnded(r, x) {
 		s.delay(ctx, start, x.Timings.TotalMs)
 		return
 	}
