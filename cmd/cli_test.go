@@ -5,7 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -53,7 +56,8 @@ func TestScripts(t *testing.T) {
 			return os.MkdirAll(home, 0o755)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": cmdExits,
+			"exits":     cmdExits,
+			"normalize": cmdNormalize,
 		},
 	})
 }
@@ -84,5 +88,63 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+	}
+}
+
+// What differs between a trace (or kubectl's output) recorded from the lab
+// and the same served from that recording, by nature: the time of each
+// call, how long it took, ages computed from the clock (and the padding of
+// the columns they are in), and the serve marks themselves.
+var (
+	replayedMark = regexp.MustCompile(`↺ recorded answer #\d+  `)
+	servedRow    = regexp.MustCompile(`(?m)^ *recording +answered by kubewire serve.*\n`)
+	offsetTime   = regexp.MustCompile(`\+\d+\.\d+s`)
+	duration     = regexp.MustCompile(`\b\d+(\.\d+)?(ms|µs|s|m|h|d)(\d+(s|m|h))?\b`)
+	// Columns padded to an age's width move with it.
+	spaces = regexp.MustCompile(` +`)
+	// kubectl builds some field selectors from a map: any term order.
+	selector      = regexp.MustCompile(`(selector fields )(\S+)`)
+	querySelector = regexp.MustCompile(`fieldSelector=[^&\s]+`)
+	// Random per run: kubectl's session, the Audit-Id kubewire sends
+	// upstream, the ports; and HTTP framing (serve sets Content-Length).
+	uuid        = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	port        = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	framingLine = regexp.MustCompile(`(?m)^ *< (Content-Length|Kubewire-Replayed(-Note)?): .*\n`)
+	// No API server audited a served call.
+	auditLine = regexp.MustCompile(`(?m)^#\d+ audit log .*\n`)
+)
+
+// cmdNormalize writes IN to OUT without what differs by nature between a
+// recorded and a served run (see above):
+//
+//	normalize served.txt served.norm
+func cmdNormalize(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: normalize IN OUT")
+	}
+	s := ts.ReadFile(args[0])
+	s = uuid.ReplaceAllString(s, "UUID")
+	s = querySelector.ReplaceAllStringFunc(s, func(m string) string {
+		k, v, _ := strings.Cut(m, "=")
+		terms := strings.Split(v, "%2C")
+		sort.Strings(terms)
+		return k + "=" + strings.Join(terms, "%2C")
+	})
+	s = replayedMark.ReplaceAllString(s, "")
+	s = servedRow.ReplaceAllString(s, "")
+	s = offsetTime.ReplaceAllString(s, "+T")
+	s = duration.ReplaceAllString(s, "D")
+	s = spaces.ReplaceAllString(s, " ")
+	s = auditLine.ReplaceAllString(s, "")
+	s = framingLine.ReplaceAllString(s, "")
+	s = port.ReplaceAllString(s, "127.0.0.1:PORT")
+	s = selector.ReplaceAllStringFunc(s, func(m string) string {
+		sub := selector.FindStringSubmatch(m)
+		terms := strings.Split(sub[2], ",")
+		sort.Strings(terms)
+		return sub[1] + strings.Join(terms, ",")
+	})
+	if err := os.WriteFile(ts.MkAbs(args[1]), []byte(s), 0o644); err != nil {
+		ts.Fatalf("%v", err)
 	}
 }

@@ -36,7 +36,10 @@ type shape struct {
 	query        url.Values
 	accept       string
 	contentType  string
-	body         string // sha256 of the body, "" for none
+	// ifNoneMatch is a conditional request's ETag: the server answers it
+	// 304 when it still holds.
+	ifNoneMatch string
+	body        string // sha256 of the body, "" for none
 	// user is who the request was sent as, "" when that cannot be told
 	// (an opaque token): compared apart, a known user must be the same.
 	user string
@@ -44,7 +47,7 @@ type shape struct {
 
 // key is what must be equal for a match; Accept is compared apart.
 func (s shape) key() string {
-	return s.method + " " + s.path + "?" + canonicalQuery(s.query) + " ct=" + s.contentType + " body=" + s.body
+	return s.method + " " + s.path + "?" + canonicalQuery(s.query) + " ct=" + s.contentType + " inm=" + s.ifNoneMatch + " body=" + s.body
 }
 
 func canonicalQuery(q url.Values) string {
@@ -70,16 +73,48 @@ func canonicalQuery(q url.Values) string {
 func shapeOf(method string, u *url.URL, h http.Header, body []byte, bodyBytes int64) shape {
 	q := url.Values{}
 	for k, v := range u.Query() {
-		if !volatile[k] {
+		switch {
+		case volatile[k]:
+		case k == "fieldSelector" || k == "labelSelector":
+			// Terms in any order select the same: kubectl describe builds
+			// its events' field selector from a map.
+			q[k] = make([]string, len(v))
+			for i := range v {
+				q[k][i] = canonicalSelector(v[i])
+			}
+		default:
 			q[k] = v
 		}
 	}
-	s := shape{method: method, path: u.Path, query: q, accept: h.Get("Accept"), contentType: mediaType(h.Get("Content-Type"))}
+	s := shape{method: method, path: u.Path, query: q, accept: h.Get("Accept"), contentType: mediaType(h.Get("Content-Type")), ifNoneMatch: h.Get("If-None-Match")}
 	if bodyBytes > 0 {
 		sum := sha256.Sum256(body)
 		s.body = hex.EncodeToString(sum[:])
 	}
 	return s
+}
+
+// canonicalSelector sorts a selector's comma-separated terms; commas
+// inside a set-based term's parentheses ("env in (a,b)") stay.
+func canonicalSelector(sel string) string {
+	var terms []string
+	depth, start := 0, 0
+	for i, r := range sel {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				terms = append(terms, strings.TrimSpace(sel[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	terms = append(terms, strings.TrimSpace(sel[start:]))
+	sort.Strings(terms)
+	return strings.Join(terms, ",")
 }
 
 // mediaType is a Content-Type without its parameters (charset).
@@ -154,7 +189,17 @@ func newMatcher(rec *record.Recording, reuse bool) (*matcher, error) {
 // false for kubewire's own lookups, which must not use up the answers the
 // traced client's calls need.
 func (m *matcher) take(s shape, consume bool) (*answer, string) {
-	list := m.byKey[s.key()]
+	// The traced client's calls are answered first by the recorded
+	// client's, kubewire's own by kubewire's own: each then gets what its
+	// counterpart got, in order.
+	var list []*answer
+	for _, own := range []bool{!consume, consume} {
+		for _, a := range m.byKey[s.key()] {
+			if a.x.Own == own {
+				list = append(list, a)
+			}
+		}
+	}
 	var cands []*answer
 	for _, a := range list {
 		if a.shape.accept == s.accept && sameUser(s.user, a.shape.user) {
@@ -349,6 +394,10 @@ func compare(s shape, a *answer) difference {
 	if !sameUser(s.user, r.user) {
 		d.score += 2
 		d.diffs = append(d.diffs, "identity (recorded: "+r.user+")")
+	}
+	if s.ifNoneMatch != r.ifNoneMatch {
+		d.score++
+		d.diffs = append(d.diffs, "If-None-Match (recorded: "+orNone(r.ifNoneMatch)+")")
 	}
 	if s.contentType != r.contentType {
 		d.score++

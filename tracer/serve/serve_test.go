@@ -367,6 +367,22 @@ func TestInstantAndClose(t *testing.T) {
 	}
 }
 
+// Selector terms in another order select the same objects.
+func TestCanonicalSelector(t *testing.T) {
+	for _, c := range [][2]string{
+		{"involvedObject.uid=1,involvedObject.name=frontend", "involvedObject.name=frontend,involvedObject.uid=1"},
+		{"tier in (web,api),app=shop", "app=shop,tier in (web,api)"},
+		{"app=shop", "app=shop"},
+	} {
+		if got, want := canonicalSelector(c[0]), canonicalSelector(c[1]); got != want {
+			t.Errorf("%q → %q, %q → %q", c[0], got, c[1], want)
+		}
+	}
+	if got := canonicalSelector("tier in (web,api),app=shop"); got != "app=shop,tier in (web,api)" {
+		t.Errorf("set-based term split: %q", got)
+	}
+}
+
 func TestStartRefusesAnythingButLoopback(t *testing.T) {
 	rec, err := record.ReadAll(sample.Open(), sample.Name)
 	if err != nil {
