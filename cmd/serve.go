@@ -233,6 +233,12 @@ func (o *serveOptions) serveUntilStopped(ctx context.Context, s Streams) error {
   kubectl, in another terminal:
     export KUBECONFIG=%s
 `, tr.Session.Kubeconfig)
+	if o.sample {
+		fmt.Fprintln(s.ErrOut, "  then try:")
+		for _, c := range sample.Commands {
+			fmt.Fprintf(s.ErrOut, "    %s\n", c)
+		}
+	}
 	for _, r := range opts.Recordings {
 		fmt.Fprintf(s.ErrOut, "  recording (%s)\n", r.Flag)
 	}
