@@ -55,15 +55,7 @@ made itself are included; --filter 'not own' leaves them out.`,
   kubewire export --har trace.jsonl > trace.har
   kubewire export --curl --filter 'read not watch' trace.jsonl > calls.sh
   kubewire export --curl --via proxy --filter 'cmd="kubectl get"' trace.jsonl`,
-		Args: func(c *cobra.Command, args []string) error {
-			switch {
-			case o.sample && len(args) > 0:
-				return usageError("--sample exports the bundled session: give no FILE with it (got %q); see '%s -h'", args[0], c.CommandPath())
-			case o.sample:
-				return nil
-			}
-			return exactArgs(1, "FILE, or --sample")(c, args)
-		},
+		Args: fileOrSample(&o.sample, "exports"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.file = args[0]

@@ -78,15 +78,7 @@ clear; replay redacts them as the live trace would have, unless
   kubewire replay -vv trace.jsonl          # with headers
   kubewire replay --detail bodies --body-format yaml trace.jsonl
   kubewire replay -o json trace.jsonl | jq '.[].annotation.verb'`,
-		Args: func(c *cobra.Command, args []string) error {
-			switch {
-			case o.sample && len(args) > 0:
-				return usageError("--sample replays the bundled session: give no FILE with it (got %q); see '%s -h'", args[0], c.CommandPath())
-			case o.sample:
-				return nil
-			}
-			return exactArgs(1, "FILE, or --sample")(c, args)
-		},
+		Args: fileOrSample(&o.sample, "replays"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.file = args[0]

@@ -185,3 +185,17 @@ func exactArgs(n int, names string) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// fileOrSample takes FILE, or no argument with --sample (the bundled
+// session, which the command verb names: "replays").
+func fileOrSample(sample *bool, verb string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		switch {
+		case *sample && len(args) > 0:
+			return usageError("--sample %s the bundled session: give no FILE with it (got %q); see '%s -h'", verb, args[0], c.CommandPath())
+		case *sample:
+			return nil
+		}
+		return exactArgs(1, "FILE, or --sample")(c, args)
+	}
+}
