@@ -72,7 +72,11 @@ func (o *importOptions) run(s Streams) (err error) {
 		Secrets: record.SecretsRedacted, Stdin: record.StdinOmitted}
 	if found > 0 && scopes.Len() > 0 {
 		h.Source.Scopes = "recorded"
-		fmt.Fprintf(s.ErrOut, "kubewire: scopes from %d discovery responses in %s (%d resources)\n", found, o.file, scopes.Len())
+		noun := "responses"
+		if found == 1 {
+			noun = "response"
+		}
+		fmt.Fprintf(s.ErrOut, "kubewire: scopes from %d discovery %s in %s (%d resources)\n", found, noun, o.file, scopes.Len())
 	} else {
 		fmt.Fprintf(s.ErrOut, "kubewire: %s holds no discovery: scopes from kubewire's built-in table (Kubernetes %s)\n", o.file, classify.BuiltinVersion())
 	}
