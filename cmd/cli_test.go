@@ -118,9 +118,19 @@ var (
 // recorded and a served run (see above):
 //
 //	normalize served.txt served.norm
+//	normalize -calls trace.txt trace.norm
+//
+// With -calls, IN is a trace: its calls are numbered and put in order by
+// when their requests arrived, and kubectl sends some at once (discovery
+// beside a list, OpenAPI beside a get), so the calls are compared as a
+// set: each call's block of lines, without its number, sorted.
 func cmdNormalize(ts *testscript.TestScript, neg bool, args []string) {
+	calls := len(args) > 0 && args[0] == "-calls"
+	if calls {
+		args = args[1:]
+	}
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: normalize IN OUT")
+		ts.Fatalf("usage: normalize [-calls] IN OUT")
 	}
 	s := ts.ReadFile(args[0])
 	s = uuid.ReplaceAllString(s, "UUID")
@@ -144,7 +154,28 @@ func cmdNormalize(ts *testscript.TestScript, neg bool, args []string) {
 		sort.Strings(terms)
 		return sub[1] + strings.Join(terms, ",")
 	})
+	if calls {
+		s = callBlocks(s)
+	}
 	if err := os.WriteFile(ts.MkAbs(args[1]), []byte(s), 0o644); err != nil {
 		ts.Fatalf("%v", err)
 	}
+}
+
+// callNumber starts a trace line that begins a call's block, or one of its
+// stream events.
+var callNumber = regexp.MustCompile(`^#\d+ `)
+
+// callBlocks sorts a trace's blocks (a line starting with a call number
+// and the lines under it), each without its number.
+func callBlocks(s string) string {
+	var blocks []string
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if callNumber.MatchString(line) || len(blocks) == 0 {
+			blocks = append(blocks, "")
+		}
+		blocks[len(blocks)-1] += callNumber.ReplaceAllString(line, "# ")
+	}
+	sort.Strings(blocks)
+	return strings.Join(blocks, "")
 }
