@@ -14,7 +14,6 @@ import (
 	"github.com/kubewire/kubewire/tracer/har"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/redact"
-	"github.com/kubewire/kubewire/tracer/sample"
 )
 
 type exportOptions struct {
@@ -111,17 +110,12 @@ func (c curlWriter) write(x *record.Exchange) error { return c.s.Write(x) }
 func (c curlWriter) close() error                   { return nil }
 
 func (o *exportOptions) run(ctx context.Context, s Streams) (err error) {
-	in, name := s.In, "standard input"
-	switch {
-	case o.sample:
-		in, name = sample.Open(), sample.Name
-	case o.file != "-":
-		f, err := os.Open(o.file)
-		if err != nil {
-			return fmt.Errorf("open recording: %w", err)
-		}
+	in, name, f, err := openRecording(o.sample, o.file, s.In)
+	if err != nil {
+		return err
+	}
+	if f != nil {
 		defer f.Close()
-		in, name = f, o.file
 	}
 	rd, err := record.NewReader(in, name)
 	if err != nil {

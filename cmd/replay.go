@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -16,7 +15,6 @@ import (
 	"github.com/kubewire/kubewire/tracer/filter"
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/redact"
-	"github.com/kubewire/kubewire/tracer/sample"
 )
 
 type replayOptions struct {
@@ -196,17 +194,12 @@ func (o *replayOptions) options(w io.Writer) render.Options {
 }
 
 func (o *replayOptions) run(ctx context.Context, s Streams) error {
-	in, name := s.In, "standard input"
-	switch {
-	case o.sample:
-		in, name = sample.Open(), sample.Name
-	case o.file != "-":
-		f, err := os.Open(o.file)
-		if err != nil {
-			return fmt.Errorf("open recording: %w", err)
-		}
+	in, name, f, err := openRecording(o.sample, o.file, s.In)
+	if err != nil {
+		return err
+	}
+	if f != nil {
 		defer f.Close()
-		in, name = f, o.file
 		if o.follow {
 			in = record.Follow(ctx, f, 200*time.Millisecond)
 		}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/kubewire/kubewire/tracer/sample"
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
 )
@@ -198,4 +199,20 @@ func fileOrSample(sample *bool, verb string) cobra.PositionalArgs {
 		}
 		return exactArgs(1, "FILE, or --sample")(c, args)
 	}
+}
+
+// openRecording opens what a command reads: the bundled sample, standard
+// input for "-", or the file, which the caller closes (f is nil for the
+// other two). name names it in FILE:LINE messages.
+func openRecording(useSample bool, file string, stdin io.Reader) (in io.Reader, name string, f *os.File, err error) {
+	switch {
+	case useSample:
+		return sample.Open(), sample.Name, nil, nil
+	case file == "-":
+		return stdin, "standard input", nil, nil
+	}
+	if f, err = os.Open(file); err != nil {
+		return nil, "", nil, fmt.Errorf("open recording: %w", err)
+	}
+	return f, file, f, nil
 }
