@@ -44,11 +44,16 @@ func DecodeStatus(contentType string, body []byte) *metav1.Status {
 }
 
 // FailureStatus is the JSON Status kubewire answers a client with when it
-// answers in the API server's place (the server could not be reached).
-func FailureStatus(code int, reason metav1.StatusReason, message string) []byte {
+// answers in the API server's place (the server could not be reached;
+// kubewire serve has no recorded answer), with the causes, if any, in its
+// details.
+func FailureStatus(code int, reason metav1.StatusReason, message string, causes ...metav1.StatusCause) []byte {
 	st := metav1.Status{
 		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
 		Status:   metav1.StatusFailure, Code: int32(code), Reason: reason, Message: message,
+	}
+	if len(causes) > 0 {
+		st.Details = &metav1.StatusDetails{Causes: causes}
 	}
 	data, _ := json.Marshal(st)
 	return data

@@ -13,11 +13,9 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -31,6 +29,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubewire/kubewire/tracer/auth"
+	"github.com/kubewire/kubewire/tracer/codec"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -339,19 +338,12 @@ func (s *Server) miss(w http.ResponseWriter, r *http.Request, sh shape, used str
 
 // status answers with a metav1.Status of kubewire serve's own.
 func (s *Server) status(w http.ResponseWriter, seq int64, note string, code int, reason metav1.StatusReason, msg string, causes []metav1.StatusCause) {
-	st := metav1.Status{
-		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
-		Status:   metav1.StatusFailure, Code: int32(code), Reason: reason, Message: msg,
-	}
-	if len(causes) > 0 {
-		st.Details = &metav1.StatusDetails{Causes: causes}
-	}
-	data, _ := json.Marshal(st)
+	data := codec.FailureStatus(code, reason, msg, causes...)
 	s.mark(w.Header(), seq, note)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(code)
-	_, _ = w.Write(bytes.TrimSpace(data))
+	_, _ = w.Write(data)
 }
 
 // requestURI is a recorded URL's path and query.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -30,10 +31,7 @@ const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, x *record.Exchange) {
 	proto := x.Response.Headers.Get("Sec-Websocket-Protocol")
-	sub := ""
-	if p := strings.Split(strings.TrimSuffix(strings.Split(r.URL.Path, "?")[0], "/"), "/"); len(p) > 0 {
-		sub = p[len(p)-1]
-	}
+	sub := path.Base(r.URL.Path)
 	switch {
 	case !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || proto == "":
 		s.status(w, x.Seq, "SPDY upgrades are not replayed", http.StatusNotImplemented, metav1.StatusReasonBadRequest,
