@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"sync"
 
@@ -70,12 +69,8 @@ func (m *misses) Put(l record.Line) {
 	if l.Type != record.TypeExchange || x == nil || x.Own || x.Annotation.Replayed == nil || x.Annotation.Replayed.Seq != 0 {
 		return
 	}
-	what := x.Request.Method + " " + x.Request.URL
-	if u, err := url.Parse(x.Request.URL); err == nil {
-		what = x.Request.Method + " " + u.Path
-	}
 	m.mu.Lock()
-	m.calls = append(m.calls, what)
+	m.calls = append(m.calls, x.Request.Method+" "+x.Annotation.Path)
 	m.mu.Unlock()
 }
 

@@ -2,18 +2,17 @@ package cmd
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubewire/kubewire/tracer/kubecfg"
 	"github.com/kubewire/kubewire/tracer/live"
 	"github.com/kubewire/kubewire/tracer/pki"
 	"github.com/kubewire/kubewire/tracer/proxy"
@@ -102,6 +101,9 @@ func (o *serveOptions) validate(c *cobra.Command) error {
 			return usageError("--%s: serve answers from the recording, not a cluster", name)
 		}
 	}
+	if o.file == "-" {
+		return usageError("serve reads a FILE: standard input is the served command's")
+	}
 	if o.speed <= 0 {
 		return usageError("--speed %g: want a number above 0", o.speed)
 	}
@@ -121,18 +123,16 @@ func (o *serveOptions) validate(c *cobra.Command) error {
 }
 
 func (o *serveOptions) load() (*record.Recording, string, error) {
-	if o.sample {
-		rec, err := record.ReadAll(sample.Open(), sample.Name)
-		return rec, sample.Name, err
-	}
-	rec, err := record.ReadFile(o.file)
+	in, name, f, err := openRecording(o.sample, o.file, nil)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, "", fmt.Errorf("serve: %w", err)
-		}
-		return nil, "", err
+		return nil, "", fmt.Errorf("serve: %w", err)
 	}
-	return rec, filepath.Base(o.file), nil
+	rec, err := record.ReadAll(in, name) // FILE:LINE in its errors
+	if f != nil {
+		f.Close()
+		name = filepath.Base(name)
+	}
+	return rec, name, err
 }
 
 func (o *serveOptions) run(c *cobra.Command, s Streams) error {
@@ -255,34 +255,26 @@ func (o *serveOptions) serveUntilStopped(ctx context.Context, s Streams) error {
 // sent as, with its groups; "" when the recording does not say.
 func recordedIdentity(rec *record.Recording) (string, []string) {
 	count := map[string]int{}
-	groups := map[string][]string{}
+	best := ""
+	var groups []string
 	for _, x := range rec.Exchanges {
-		if a := x.Annotation.Auth; a != nil && a.User != "" && !x.Own {
-			count[a.User]++
-			groups[a.User] = a.Groups
+		a := x.Annotation.Auth
+		if a == nil || a.User == "" || x.Own {
+			continue
 		}
-	}
-	users := make([]string, 0, len(count))
-	for u := range count {
-		users = append(users, u)
-	}
-	sort.Slice(users, func(i, j int) bool {
-		if count[users[i]] != count[users[j]] {
-			return count[users[i]] > count[users[j]]
+		count[a.User]++
+		if n, m := count[a.User], count[best]; a.User == best || n > m || (n == m && a.User < best) {
+			best, groups = a.User, a.Groups
 		}
-		return users[i] < users[j]
-	})
-	if len(users) == 0 {
-		return "", nil
 	}
 	var gs []string
-	for _, g := range groups[users[0]] {
+	for _, g := range groups {
 		// The server adds these itself; a certificate does not carry them.
 		if g != "system:authenticated" {
 			gs = append(gs, g)
 		}
 	}
-	return users[0], gs
+	return best, gs
 }
 
 func describeRecording(rec *record.Recording) string {
@@ -308,26 +300,13 @@ func serveKubeconfig(dir, server string, ca *pki.CA, rec *record.Recording, user
 	if ctx == "" {
 		ctx = "recording"
 	}
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["kubewire-serve"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: ca.PEM}
-	ai := clientcmdapi.NewAuthInfo()
+	var cert *tls.Certificate
 	if user != "" {
-		cert, err := ca.IssueClient(user, groups)
-		if err != nil {
+		var err error
+		if cert, err = ca.IssueClient(user, groups); err != nil {
 			return "", err
 		}
-		certPEM, keyPEM, err := pki.EncodePEM(cert)
-		if err != nil {
-			return "", err
-		}
-		ai.ClientCertificateData, ai.ClientKeyData = certPEM, keyPEM
 	}
-	cfg.AuthInfos["recorded"] = ai
-	cfg.Contexts[ctx] = &clientcmdapi.Context{Cluster: "kubewire-serve", AuthInfo: "recorded"}
-	cfg.CurrentContext = ctx
 	path := filepath.Join(dir, "kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
-		return "", err
-	}
-	return path, os.Chmod(path, 0o600)
+	return path, kubecfg.WriteServe(path, ctx, server, ca, cert)
 }

@@ -2,6 +2,7 @@ package kubecfg
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ import (
 	"github.com/kubewire/kubewire/tracer/pki"
 )
 
-func writeKubeconfig(t *testing.T, server, namespace string) string {
+func writeTestKubeconfig(t *testing.T, server, namespace string) string {
 	t.Helper()
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: server, InsecureSkipTLSVerify: true}
@@ -27,7 +28,7 @@ func writeKubeconfig(t *testing.T, server, namespace string) string {
 }
 
 func TestLoadTarget(t *testing.T) {
-	target, err := LoadTarget(writeKubeconfig(t, "https://127.0.0.1:6443", ""), "")
+	target, err := LoadTarget(writeTestKubeconfig(t, "https://127.0.0.1:6443", ""), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,14 +41,14 @@ func TestLoadTarget(t *testing.T) {
 	if target.Session {
 		t.Error("an ordinary kubeconfig was taken for a session's")
 	}
-	if target, err := LoadTarget(writeKubeconfig(t, "https://127.0.0.1:6443", "demo"), ""); err != nil || target.Namespace != "demo" {
+	if target, err := LoadTarget(writeTestKubeconfig(t, "https://127.0.0.1:6443", "demo"), ""); err != nil || target.Namespace != "demo" {
 		t.Errorf("namespace: %v, %v", target, err)
 	}
-	_, err = LoadTarget(writeKubeconfig(t, "http://127.0.0.1:8080", ""), "")
+	_, err = LoadTarget(writeTestKubeconfig(t, "http://127.0.0.1:8080", ""), "")
 	if err == nil || !strings.Contains(err.Error(), "not https") {
 		t.Errorf("plain-HTTP server: err = %v, want one saying it is not https", err)
 	}
-	_, err = LoadTarget(writeKubeconfig(t, "https://127.0.0.1:6443", ""), "nope")
+	_, err = LoadTarget(writeTestKubeconfig(t, "https://127.0.0.1:6443", ""), "nope")
 	if err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("missing context: err = %v, want one naming it", err)
 	}
@@ -61,7 +62,7 @@ func TestLoadTarget(t *testing.T) {
 // A session kubeconfig sends the client to the proxy with the placeholder
 // token and kubewire's CA, and is recognised as a session's when loaded.
 func TestWriteSessionRoundTrip(t *testing.T) {
-	target, err := LoadTarget(writeKubeconfig(t, "https://127.0.0.1:6443", "demo"), "")
+	target, err := LoadTarget(writeTestKubeconfig(t, "https://127.0.0.1:6443", "demo"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,5 +88,32 @@ func TestWriteSessionRoundTrip(t *testing.T) {
 	}
 	if string(back.Config.CAData) != string(ca.PEM) {
 		t.Error("the session kubeconfig does not trust kubewire's CA")
+	}
+}
+
+// serve's kubeconfig names its server, trusts kubewire's CA and carries
+// the client certificate it was given, 0600.
+func TestWriteServe(t *testing.T) {
+	ca, err := pki.LoadOrCreate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.IssueClient("alice", []string{"devs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := WriteServe(path, "admin", "https://127.0.0.1:4443", ca, cert); err != nil {
+		t.Fatal(err)
+	}
+	target, err := LoadTarget(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if target.Context != "admin" || target.Server.String() != "https://127.0.0.1:4443" || string(target.Config.CAData) != string(ca.PEM) || len(target.Config.CertData) == 0 {
+		t.Errorf("loads as %+v", target)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v (%v), want 0600", fi.Mode().Perm(), err)
 	}
 }

@@ -1,6 +1,7 @@
 package kubecfg
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/url"
 	"os"
@@ -162,13 +163,40 @@ func writeSessionFiles(dir string, cfg *clientcmdapi.Config, ca *pki.CA, token s
 	if err := os.WriteFile(s.CAFile, ca.PEM, 0o644); err != nil {
 		return nil, fmt.Errorf("write session CA: %w", err)
 	}
-	if err := clientcmd.WriteToFile(*cfg, s.Kubeconfig); err != nil {
+	if err := writeKubeconfig(cfg, s.Kubeconfig); err != nil {
 		return nil, fmt.Errorf("write session kubeconfig: %w", err)
 	}
-	if err := os.Chmod(s.Kubeconfig, 0o600); err != nil {
-		return nil, err
-	}
 	return s, nil
+}
+
+// writeKubeconfig writes cfg to path, readable by its owner only: it may
+// hold a key.
+func writeKubeconfig(cfg *clientcmdapi.Config, path string) error {
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600)
+}
+
+// WriteServe writes the kubeconfig of a server kubewire itself runs on
+// loopback (kubewire serve): its URL, trusted through kubewire's CA, and
+// context ctx with cert, a client certificate from that CA, as its user
+// (none when nil).
+func WriteServe(path, ctx, server string, ca *pki.CA, cert *tls.Certificate) error {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["kubewire-serve"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: ca.PEM}
+	ai := clientcmdapi.NewAuthInfo()
+	if cert != nil {
+		certPEM, keyPEM, err := pki.EncodePEM(cert)
+		if err != nil {
+			return err
+		}
+		ai.ClientCertificateData, ai.ClientKeyData = certPEM, keyPEM
+	}
+	cfg.AuthInfos["recorded"] = ai
+	cfg.Contexts[ctx] = &clientcmdapi.Context{Cluster: "kubewire-serve", AuthInfo: "recorded"}
+	cfg.CurrentContext = ctx
+	return writeKubeconfig(cfg, path)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
