@@ -44,7 +44,8 @@ func newServeCmd(s Streams) *cobra.Command {
 		Long: `serve stands a recording in for the API server. It answers on 127.0.0.1 over
 HTTPS (a certificate from kubewire's CA), each request with the answer of the
 recorded call it matches: method, path, query (in any order, without
-client-go's timeouts), Accept, Content-Type and, for writes, the body. Each
+client-go's timeouts), what it accepts, Content-Type, If-None-Match, the
+identity and, for writes, the body (docs/serve.md). Each
 recorded answer is given once, in order (mitmproxy's server replay); --reuse
 gives them again. A watch or a followed log replays its events with their
 recorded timing (--speed, --instant); exec and attach replay their channels.

@@ -84,7 +84,14 @@ func (a *Annotator) Response(x *record.Exchange, respHeader http.Header, body []
 	if x.Annotation.Auth == nil {
 		x.Annotation.Auth = &record.Auth{Method: auth.MethodUnknown, Source: auth.SourceNone}
 	}
-	auth.Journey(x.Annotation.Auth, x.Annotation, status, respHeader, ct, body)
+	if respHeader != nil {
+		x.Annotation.Replayed = record.ReplayedFrom(respHeader)
+	}
+	// kubewire serve's own 404 for a call it has no answer to passed no
+	// stage of any API server: it has no journey to tell.
+	if rp := x.Annotation.Replayed; rp == nil || rp.Seq != 0 {
+		auth.Journey(x.Annotation.Auth, x.Annotation, status, respHeader, ct, body)
+	}
 	if respHeader != nil {
 		flows := a.cfg.Flows
 		if x.Background() {
@@ -93,7 +100,6 @@ func (a *Annotator) Response(x *record.Exchange, respHeader http.Header, body []
 			flows = nil
 		}
 		x.Annotation.Signals = auth.Signals(respHeader, flows)
-		x.Annotation.Replayed = record.ReplayedFrom(respHeader)
 	}
 	sentAuditID(x)
 	x.Annotation.Outcome = Outcome(x)
