@@ -1,9 +1,11 @@
 package classify
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kubewire/kubewire/tracer/record"
 )
@@ -187,6 +189,38 @@ func TestLazySourceLoadsOnce(t *testing.T) {
 	}
 	if loads != 1 {
 		t.Errorf("loaded %d times, want 1", loads)
+	}
+}
+
+// Discovery that failed is asked again, and so is discovery that lacks a
+// resource (a CRD created during the session), but not more often than
+// Retry.
+func TestLazySourceLoadsAgainWhenItMustAndNoMore(t *testing.T) {
+	loads := 0
+	tables := []*Table{nil, NewTable("discovery", map[string]bool{"/nodes": false}),
+		NewTable("discovery", map[string]bool{"/nodes": false, "example.com/widgets": true})}
+	l := NewLazy("discovery", func() (*Table, error) {
+		t := tables[min(loads, len(tables)-1)]
+		loads++
+		if t == nil {
+			return nil, errors.New("server not ready")
+		}
+		return t, nil
+	})
+	l.Retry = 0
+	if _, ok := l.Namespaced("", "nodes"); !ok || loads != 2 {
+		t.Fatalf("after a failed first load: known %v, %d loads; want known after 2", ok, loads)
+	}
+	if ns, ok := l.Namespaced("example.com", "widgets"); !ok || !ns || loads != 3 {
+		t.Fatalf("a resource discovery lacked: namespaced %v known %v, %d loads; want namespaced after 3", ns, ok, loads)
+	}
+	l.Namespaced("", "nodes")
+	if loads != 3 {
+		t.Errorf("a known resource loaded discovery again: %d loads", loads)
+	}
+	l.Retry = time.Hour
+	if _, ok := l.Namespaced("example.com", "gadgets"); ok || loads != 3 {
+		t.Errorf("an unknown resource within Retry: known %v, %d loads; want unknown, no load", ok, loads)
 	}
 }
 

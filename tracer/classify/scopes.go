@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/discovery"
 )
@@ -65,19 +66,30 @@ func Discover(ctx context.Context, dc discovery.DiscoveryInterface) (*Table, err
 	return NewTable("discovery", m), err
 }
 
-// Lazy is a scope source that builds its table on first use, once, so a
-// proxy asks the server only when the first resource request arrives.
+// Lazy is a scope source that builds its table on first use, so a proxy
+// asks the server only when the first resource request arrives, and builds
+// it again when it failed or lacks a resource asked about (a CRD created
+// during the session), at most once every Retry. Callers wait for a load
+// under way: kubewire asks from its capture pipeline, never from the path
+// that relays bytes to the client.
 type Lazy struct {
-	name  string
-	load  func() (*Table, error)
-	once  sync.Once
-	table *Table
-	err   error
+	name string
+	load func() (*Table, error)
+	// Retry is the least time between two loads; default 10 s.
+	Retry time.Duration
+
+	mu      sync.Mutex
+	table   *Table
+	err     error
+	last    time.Time     // when the last load began
+	loading chan struct{} // closed when the load under way ends
+	loaded  bool
 }
 
-// NewLazy returns a scope source that calls load once, on first use.
+// NewLazy returns a scope source that calls load on first use, and again
+// when needed.
 func NewLazy(name string, load func() (*Table, error)) *Lazy {
-	return &Lazy{name: name, load: load}
+	return &Lazy{name: name, load: load, Retry: 10 * time.Second}
 }
 
 // Name implements ScopeSource.
@@ -85,12 +97,56 @@ func (l *Lazy) Name() string { return l.name }
 
 // Namespaced implements ScopeSource.
 func (l *Lazy) Namespaced(group, resource string) (bool, bool) {
-	l.once.Do(func() { l.table, l.err = l.load() })
-	if l.table == nil {
-		return false, false
+	t := l.get(false)
+	if t != nil {
+		if ns, ok := t.Namespaced(group, resource); ok {
+			return ns, true
+		}
 	}
-	return l.table.Namespaced(group, resource)
+	// Not known: the load failed, or the resource is new.
+	if fresh := l.get(true); fresh != nil && fresh != t {
+		return fresh.Namespaced(group, resource)
+	}
+	return false, false
 }
 
-// Err returns the error of the load, if any, after first use.
-func (l *Lazy) Err() error { return l.err }
+// get returns the table, loading it on first use; again says the table
+// lacks what was asked, which loads it anew unless that was done less
+// than Retry ago.
+func (l *Lazy) get(again bool) *Table {
+	l.mu.Lock()
+	if w := l.loading; w != nil {
+		l.mu.Unlock()
+		<-w
+		l.mu.Lock()
+		t := l.table
+		l.mu.Unlock()
+		return t
+	}
+	if l.loaded && (!again || time.Since(l.last) < l.Retry) {
+		t := l.table
+		l.mu.Unlock()
+		return t
+	}
+	w := make(chan struct{})
+	l.loading, l.last = w, time.Now()
+	l.mu.Unlock()
+
+	t, err := l.load()
+	l.mu.Lock()
+	if t != nil || l.table == nil {
+		l.table = t
+	}
+	l.err, l.loaded, l.loading = err, true, nil
+	t = l.table
+	l.mu.Unlock()
+	close(w)
+	return t
+}
+
+// Err returns the error of the last load, if any, after first use.
+func (l *Lazy) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
