@@ -26,15 +26,17 @@ import (
 var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
-// capture is one exchange being recorded.
+// capture is one exchange being recorded. The relay notes what it sees
+// (headers cloned, bytes kept, times read) and goes on; the pipeline turns
+// that into the exchange's lines (see pipeline.go). Fields above "owned by
+// the pipeline" are written by the relay before its first job is pushed,
+// and only read after.
 type capture struct {
-	p        *Proxy
-	x        *record.Exchange
-	ctx      redact.Context
-	once     sync.Once
-	finished chan struct{}
-	// release ends the upstream request's context once the exchange is
-	// recorded.
+	p *Proxy
+	x *record.Exchange
+	// once ends the exchange once, whichever way it ends.
+	once sync.Once
+	// release ends the upstream request's context once the exchange ended.
 	release func()
 	// ann annotates the exchange: its route's annotator, or kubewire's
 	// own calls' one.
@@ -46,6 +48,29 @@ type capture struct {
 	upstream atomic.Pointer[io.ReadCloser]
 	// aborted is set when kubewire itself cut the exchange short.
 	aborted atomic.Bool
+
+	// url is the request's URL as the client sent it, upURL as it went
+	// upstream; rel is how the relay reads the request (scopes aside).
+	url   string
+	upURL *url.URL
+	rel   record.Annotation
+	// clientHeader holds the client's headers, credentials included (for
+	// the annotator; only the redacted copy is recorded).
+	clientHeader   http.Header
+	clientOwnsAuth bool
+	// reqBody keeps the request body as it goes upstream; reqLength is
+	// its announced length.
+	reqBody   *keeper
+	reqLength int64
+	// holder receives the request as it left for the API server.
+	holder *upstreamHolder
+	// respHeader is the response's header as it came, before goproxy or
+	// the relay touch it.
+	respHeader http.Header
+
+	// Owned by the pipeline.
+	ctx       redact.Context
+	described bool
 }
 
 // errStopped ends the exchanges kubewire cut short at shutdown.
@@ -62,10 +87,10 @@ func (c *capture) abort() {
 
 // path is the request's path, for messages.
 func (c *capture) path() string {
-	if u, err := url.Parse(c.x.Request.URL); err == nil {
+	if u, err := url.Parse(c.url); err == nil {
 		return u.Path
 	}
-	return c.x.Request.URL
+	return "?"
 }
 
 // done unregisters the exchange once it is recorded.
@@ -74,63 +99,58 @@ func (c *capture) done() {
 	c.p.inflight.Done()
 }
 
-func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
+// newCapture registers a new exchange of req under way.
+func (p *Proxy) newCapture(req *http.Request, ann *annotate.Annotator) *capture {
 	p.inflight.Add(1)
-	start := time.Now()
-	x := &record.Exchange{Seq: p.seq.Add(1), Start: start}
-	c := &capture{p: p, x: x, finished: make(chan struct{}), remote: req.RemoteAddr}
+	x := &record.Exchange{Seq: p.seq.Add(1), Start: time.Now()}
+	x.Request = record.Request{Method: req.Method, Proto: req.Proto}
+	c := &capture{p: p, x: x, ann: ann, remote: req.RemoteAddr, url: req.URL.String(), upURL: req.URL,
+		clientHeader: req.Header.Clone()}
 	p.open.Store(x.Seq, c)
+	return c
+}
 
-	clientHeader := req.Header.Clone()
+func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
+	c := p.newCapture(req, p.own)
+	x := c.x
 	// Only holders of a session token get the credentials of the user it
 	// stands for; any other Authorization is the client's own.
-	user := p.router.user(clientHeader)
-	clientOwnsAuth := user == ""
-	x.Request = record.Request{
-		Method:  req.Method,
-		URL:     p.url(req.URL.String()),
-		Proto:   req.Proto,
-		Headers: p.headers(clientHeader),
-	}
-	if cmd, ok := OwnCommand(clientHeader.Get("User-Agent")); ok {
+	user := p.router.user(c.clientHeader)
+	c.clientOwnsAuth = user == ""
+	if cmd, ok := OwnCommand(c.clientHeader.Get("User-Agent")); ok {
 		x.Own, x.OwnBy = true, cmd
 	}
 	ro, err := p.router.get(cluster, user)
 	if err != nil {
-		c.ann = p.own
-		c.ann.Request(x, req.URL, clientHeader, clientOwnsAuth)
 		return c.fail(req, "proxy", http.StatusBadGateway, fmt.Errorf("kubewire cannot send this request upstream: %w", err))
 	}
 	c.ann = ro.ann
 	up := upstreamURL(ro.target, req.URL)
-	c.ann.Request(x, &up, clientHeader, clientOwnsAuth)
-	c.ctx = redact.Context{Resource: x.Annotation.Resource, Subresource: x.Annotation.Subresource}
+	c.upURL = &up
+	c.rel = ro.parse.Classify(req.Method, &up, c.clientHeader)
 
-	var body []byte
-	if req.Body != nil && req.Body != http.NoBody {
-		var err error
-		body, err = io.ReadAll(req.Body)
-		if err != nil {
-			return c.fail(req, "client", http.StatusBadRequest, fmt.Errorf("read the request body from the client: %w", err))
-		}
-	}
-	if len(body) > 0 || req.ContentLength > 0 {
-		x.Request.Body, _ = p.body(req.Header.Get("Content-Type"), body, int64(len(body)), c.ctx)
+	body, err := c.requestBody(req)
+	if err != nil {
+		return c.fail(req, "client", http.StatusBadRequest, fmt.Errorf("read the request body from the client: %w", err))
 	}
 
 	// The upstream request ends with the client's, or when the proxy closes.
 	upCtx, cancel := context.WithCancel(req.Context())
 	stop := context.AfterFunc(p.ctx, cancel)
 	c.release, c.cancel = func() { stop(); cancel() }, cancel
-	out, err := http.NewRequestWithContext(upCtx, req.Method, up.String(), bytes.NewReader(body))
+	out, err := http.NewRequestWithContext(upCtx, req.Method, up.String(), body)
 	if err != nil {
 		return c.fail(req, "proxy", http.StatusBadGateway, fmt.Errorf("build the upstream request: %w", err))
 	}
-	if len(body) == 0 {
+	switch {
+	case body == nil:
 		out.Body, out.ContentLength = http.NoBody, 0
+	case out.GetBody == nil:
+		// Streamed: as long as the client said, or unknown (-1).
+		out.ContentLength = req.ContentLength
 	}
-	out.Header = upstreamHeader(clientHeader, x.Annotation.Upgrade != "")
-	if !clientOwnsAuth {
+	out.Header = upstreamHeader(c.clientHeader, c.rel.Upgrade != "")
+	if !c.clientOwnsAuth {
 		out.Header.Del("Authorization")
 	}
 	if out.Header.Get("Audit-Id") == "" {
@@ -139,17 +159,19 @@ func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
 		out.Header.Set("Audit-Id", newUUID())
 	}
 	rt := ro.rt
-	if x.Annotation.Upgrade != "" {
+	if c.rel.Upgrade != "" {
 		rt = ro.rt11
 	}
-	holder := &upstreamHolder{}
-	out = out.WithContext(context.WithValue(out.Context(), holderKey{}, holder))
+	c.holder = &upstreamHolder{}
+	out = out.WithContext(context.WithValue(out.Context(), holderKey{}, c.holder))
 
 	resp, err := rt.RoundTrip(out)
-	x.Request.Upstream = holder.get(p)
 	if err != nil {
 		if req.Context().Err() != nil {
 			return c.fail(req, "client", 499, fmt.Errorf("the client went away before the API server answered: %w", err))
+		}
+		if cr, ok := body.(*clientBody); ok && cr.err != nil {
+			return c.fail(req, "client", http.StatusBadRequest, fmt.Errorf("read the request body from the client: %w", cr.err))
 		}
 		err = fmt.Errorf("kubewire could not reach the API server at %s: %w", ro.target.Server.Host, err)
 		// Said once a session (Problems counts the repeats), besides the
@@ -157,25 +179,98 @@ func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
 		p.cfg.Diagnostics.Printf("%s", redact.String(err.Error()))
 		return c.fail(req, "upstream", http.StatusBadGateway, err)
 	}
-	x.Timings.FirstByteMs = record.Ms(time.Since(start))
-	upstream := resp.Body // before the relay wraps it
-	c.upstream.Store(&upstream)
-	x.Response = &record.Response{Status: resp.StatusCode, Proto: resp.Proto, Headers: p.headers(resp.Header)}
-	if x.Request.Upstream != nil {
-		// The request's own Proto says HTTP/1.1 whatever the transport
-		// negotiated; the response tells the truth.
-		x.Request.Upstream.Proto = resp.Proto
-	}
+	c.responded(resp)
 
 	switch {
 	case resp.StatusCode == http.StatusSwitchingProtocols:
 		c.upgraded(resp)
-	case isStream(x, resp):
+	case c.isStream(resp):
 		c.stream(resp)
 	default:
 		c.buffered(resp)
 	}
 	return resp
+}
+
+// responded notes the response's status and headers as they came.
+func (c *capture) responded(resp *http.Response) {
+	c.x.Timings.FirstByteMs = record.Ms(time.Since(c.x.Start))
+	upstream := resp.Body // before the relay wraps it
+	c.upstream.Store(&upstream)
+	c.x.Response = &record.Response{Status: resp.StatusCode, Proto: resp.Proto}
+	c.respHeader = resp.Header.Clone()
+}
+
+// smallBody is the size up to which a request body is read whole before
+// it goes upstream, so the transport can send it again on a fresh
+// connection; a longer one (or one of unknown length) is streamed.
+const smallBody = 64 << 10
+
+// requestBody is the body to send upstream, nil for none; the keeper keeps
+// its first part for the recording as it goes.
+func (c *capture) requestBody(req *http.Request) (io.Reader, error) {
+	c.reqLength = req.ContentLength
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	c.reqBody = newKeeper(keepLimit(c.p.cfg.MaxBody))
+	if req.ContentLength >= 0 && req.ContentLength <= smallBody {
+		data, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		_, _ = c.reqBody.Write(data)
+		if len(data) == 0 {
+			return nil, nil
+		}
+		return bytes.NewReader(data), nil
+	}
+	return &clientBody{r: io.TeeReader(req.Body, c.reqBody)}, nil
+}
+
+// clientBody is a request body streamed from the client; err is the
+// client's failure, if reading it failed.
+type clientBody struct {
+	r   io.Reader
+	err error
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+// describe records the request as the relay saw it, redacted, and
+// annotates it: the pipeline's first step for every exchange.
+func (c *capture) describe() {
+	if c.described {
+		return
+	}
+	c.described = true
+	p, x := c.p, c.x
+	x.Request.URL = p.url(c.url)
+	x.Request.Headers = p.headers(c.clientHeader)
+	c.ann.Request(x, c.upURL, c.clientHeader, c.clientOwnsAuth)
+	c.ctx = redact.Context{Resource: x.Annotation.Resource, Subresource: x.Annotation.Subresource}
+	if c.reqBody != nil {
+		if k := c.reqBody.get(); k.total > 0 || c.reqLength > 0 {
+			x.Request.Body, _ = p.body(c.clientHeader.Get("Content-Type"), k, c.ctx)
+		}
+	}
+	if c.holder != nil {
+		x.Request.Upstream = c.holder.get(p)
+	}
+	if x.Response != nil {
+		x.Response.Headers = p.headers(c.respHeader)
+		if x.Request.Upstream != nil {
+			// The request's own Proto says HTTP/1.1 whatever the transport
+			// negotiated; the response tells the truth.
+			x.Request.Upstream.Proto = x.Response.Proto
+		}
+	}
 }
 
 func upstreamHeader(h http.Header, upgrade bool) http.Header {
@@ -200,18 +295,18 @@ func upstreamHeader(h http.Header, upgrade bool) http.Header {
 	return out
 }
 
-func isStream(x *record.Exchange, resp *http.Response) bool {
+// isStream says whether a response is relayed as a stream: a watch, a
+// followed log, server-sent events.
+func (c *capture) isStream(resp *http.Response) bool {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return false
 	}
-	if x.Annotation.Verb == "watch" {
+	if c.rel.Verb == "watch" {
 		return true
 	}
-	if u, err := url.Parse(x.Request.URL); err == nil {
-		switch strings.ToLower(u.Query().Get("follow")) {
-		case "true", "1":
-			return true
-		}
+	switch strings.ToLower(c.upURL.Query().Get("follow")) {
+	case "true", "1":
+		return true
 	}
 	return strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
 }
@@ -219,15 +314,15 @@ func isStream(x *record.Exchange, resp *http.Response) bool {
 // fail records an exchange that got no response from the API server and
 // answers the client with a Status explaining why.
 func (c *capture) fail(req *http.Request, phase string, status int, err error) *http.Response {
-	c.x.Error = &record.Error{Message: redact.String(err.Error()), Phase: phase, Status: status}
-	c.finish(nil, nil)
+	msg := redact.String(err.Error())
+	c.x.Error = &record.Error{Message: msg, Phase: phase, Status: status}
+	c.finish(nil)
 	code := status
 	if code == 499 {
 		code = http.StatusBadGateway
 	}
-	msg := redact.String(err.Error())
 	data, ct := codec.FailureStatus(code, metav1.StatusReasonServiceUnavailable, msg), "application/json"
-	if !c.x.Annotation.ResourceRequest {
+	if !c.rel.ResourceRequest {
 		// client-go reads an error from discovery (and other non-resource
 		// paths) as a Status only if it can negotiate a decoder for the
 		// response, which discovery's aggregated media types never do:
@@ -250,66 +345,87 @@ func (c *capture) fail(req *http.Request, phase string, status int, err error) *
 // (recorded as truncated, with the client's part in it).
 func (c *capture) buffered(resp *http.Response) {
 	ct := resp.Header.Get("Content-Type")
-	h := resp.Header
 	length := resp.ContentLength
 	if resp.Request != nil && resp.Request.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
 		length = 0 // no body, whatever the headers say
 	}
-	resp.Body = &teeBody{rc: resp.Body, done: func(data []byte, total int64, err error, closed bool) {
+	tee := &teeBody{rc: resp.Body, k: newKeeper(keepLimit(c.p.cfg.MaxBody))}
+	tee.done = func(err error, closed bool) {
+		k := tee.k.get()
 		// Closed before its end, unless all it announced was read.
-		abandoned := closed && (length < 0 || total < length)
-		var stored []byte
-		c.x.Response.Body, stored = c.p.body(ct, data, total, c.ctx)
-		switch {
-		case c.aborted.Load():
-			c.x.Response.Body.Truncated = true
-			c.x.StreamError = &record.Error{Message: errStopped.Error(), Phase: "proxy"}
-		case err != nil:
-			c.x.Response.Body.Truncated = true
-			c.x.StreamError = &record.Error{Message: redact.String(err.Error()), Phase: "upstream"}
-		case abandoned:
-			c.x.Response.Body.Truncated = true
-			msg := fmt.Sprintf("the client closed the response after %d bytes", total)
-			if length > 0 {
-				msg = fmt.Sprintf("the client closed the response after %d of %d bytes", total, length)
+		abandoned := closed && (length < 0 || k.total < length)
+		aborted := c.aborted.Load()
+		c.finish(func() []byte {
+			body, stored := c.p.body(ct, k, c.ctx)
+			c.x.Response.Body = body
+			switch {
+			case aborted:
+				body.Truncated = true
+				c.x.StreamError = &record.Error{Message: errStopped.Error(), Phase: "proxy"}
+			case err != nil:
+				body.Truncated = true
+				c.x.StreamError = &record.Error{Message: redact.String(err.Error()), Phase: "upstream"}
+			case abandoned:
+				body.Truncated = true
+				msg := fmt.Sprintf("the client closed the response after %d bytes", k.total)
+				if length > 0 {
+					msg = fmt.Sprintf("the client closed the response after %d of %d bytes", k.total, length)
+				}
+				c.x.StreamError = &record.Error{Message: msg, Phase: "client"}
 			}
-			c.x.StreamError = &record.Error{Message: msg, Phase: "client"}
-		}
-		c.finish(h, stored)
-	}}
+			return stored
+		})
+	}
+	resp.Body = tee
 }
 
-// finish completes the exchange once: annotate, time, write.
-func (c *capture) finish(respHeader http.Header, body []byte) {
+// finish ends the exchange once. The relay is done with it: the pipeline
+// records the response with respond (nil when there was none), which
+// returns the redacted body the annotator may read, then annotates the
+// exchange and writes its line.
+func (c *capture) finish(respond func() []byte) {
 	c.once.Do(func() {
-		defer c.done()
-		defer close(c.finished)
+		total := time.Since(c.x.Start)
 		if c.release != nil {
-			defer c.release()
+			c.release()
 		}
-		c.ann.Response(c.x, respHeader, body)
-		c.x.Timings.TotalMs = record.Ms(time.Since(c.x.Start))
-		c.p.cfg.Sink.Put(record.Line{Type: record.TypeExchange, Seq: c.x.Seq, Exchange: c.x})
-		if c.p.cfg.Joiner != nil {
-			c.p.cfg.Joiner.Recorded(c.x)
-		}
+		c.p.q.push(func() {
+			defer c.done()
+			c.describe()
+			var body []byte
+			if respond != nil {
+				body = respond()
+			}
+			c.ann.Response(c.x, c.respHeader, body)
+			c.x.Timings.TotalMs = record.Ms(total)
+			c.p.cfg.Sink.Put(record.Line{Type: record.TypeExchange, Seq: c.x.Seq, Exchange: c.x})
+			if c.p.cfg.Joiner != nil {
+				c.p.cfg.Joiner.Recorded(c.x)
+			}
+		})
 	})
 }
 
 // body stores a body, redacted unless secrets are shown, and returns the
 // redacted bytes before any cap: the only bytes the annotator may read.
-// data is what kubewire saw of a body of total bytes; the stored body is
-// truncated when that was not all of it, or when the cap cut it.
-func (p *Proxy) body(contentType string, data []byte, total int64, ctx redact.Context) (*record.Body, []byte) {
-	cut := int64(len(data)) < total
-	redacted := false
+// k is what kubewire kept of the body; the stored body is truncated when
+// that was not all of it, or when the cap cut it.
+func (p *Proxy) body(contentType string, k kept, ctx redact.Context) (*record.Body, []byte) {
+	data, redacted := k.data, false
 	if !p.cfg.ShowSecrets {
 		// Redaction may change the length (markers, a protobuf encoded
 		// again): the cap applies to what is stored.
-		data, redacted = redact.Body(contentType, data, ctx)
+		if k.cut() {
+			data, redacted = redact.Part(data, ctx)
+		} else {
+			data, redacted = redact.Body(contentType, data, ctx)
+		}
 	}
 	b := record.NewBody(contentType, data, int64(len(data)), p.cfg.MaxBody)
-	b.Bytes, b.Truncated, b.Redacted = total, b.Truncated || cut, redacted
+	b.Bytes, b.Truncated, b.Redacted = k.total, b.Truncated || k.cut(), redacted
+	if k.cut() && !redacted {
+		b.SHA256 = k.sha256
+	}
 	return b, data
 }
 
@@ -327,21 +443,18 @@ func (p *Proxy) url(u string) string {
 	return redact.URL(u)
 }
 
-// teeBody passes a body through and calls done once with everything read
-// (kept whole so redaction sees complete documents), when it ends, breaks,
-// or is closed before a read saw its end.
+// teeBody passes a body through, keeping its first part, and calls done
+// once when it ends, breaks, or is closed before a read saw its end.
 type teeBody struct {
-	rc    io.ReadCloser
-	buf   bytes.Buffer
-	total int64
-	once  sync.Once
-	done  func(data []byte, total int64, err error, closed bool)
+	rc   io.ReadCloser
+	k    *keeper
+	once sync.Once
+	done func(err error, closed bool)
 }
 
 func (b *teeBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
-	b.buf.Write(p[:n])
-	b.total += int64(n)
+	_, _ = b.k.Write(p[:n])
 	if err == io.EOF {
 		b.end(nil, false)
 	} else if err != nil {
@@ -359,7 +472,7 @@ func (b *teeBody) Close() error {
 }
 
 func (b *teeBody) end(err error, closed bool) {
-	b.once.Do(func() { b.done(b.buf.Bytes(), b.total, err, closed) })
+	b.once.Do(func() { b.done(err, closed) })
 }
 
 // upstreamHolder receives the request exactly as it left for the API server,

@@ -93,6 +93,8 @@ type Proxy struct {
 	scopes *classify.Lazy
 	flows  auth.FlowNames
 	seq    atomic.Int64
+	// q does the capture's work off the relay path.
+	q *pipeline
 	// ctx is cancelled by Close: it ends every upstream request still
 	// under way (a watch whose client has gone, a stream left open).
 	ctx      context.Context
@@ -123,7 +125,7 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.ShutdownWait == 0 {
 		cfg.ShutdownWait = 10 * time.Second
 	}
-	p := &Proxy{cfg: cfg}
+	p := &Proxy{cfg: cfg, q: newPipeline(cfg.Diagnostics)}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	routes := cfg.Routes
 	if routes == nil {
@@ -281,6 +283,7 @@ func (p *Proxy) Close() error {
 	if !p.inflight.wait(p.cfg.ShutdownWait) {
 		p.cutShort()
 	}
+	p.q.close()
 	if p.cfg.Joiner != nil {
 		if aerr := p.cfg.Joiner.Close(); err == nil {
 			err = aerr

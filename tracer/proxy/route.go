@@ -26,6 +26,9 @@ type route struct {
 	target   *kubecfg.Target
 	rt, rt11 http.RoundTripper
 	ann      *annotate.Annotator
+	// parse reads requests as the API server does, without waiting for
+	// scopes: what the relay needs to know (a watch, an upgrade).
+	parse *classify.Classifier
 }
 
 // routeKey names a route.
@@ -70,6 +73,7 @@ func (r *router) get(cluster, user string) (*route, error) {
 		cfg.Kubeconfig = auth.DescribeConfig(t.Config)
 	}
 	ro.ann = annotate.New(cfg)
+	ro.parse = classify.New(t.Server.Path)
 	if r.p.flows != nil {
 		ro.ann.SetFlows(r.p.flows)
 	}

@@ -50,20 +50,15 @@ type ownRecorder struct {
 }
 
 func (o *ownRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	p := o.p
-	p.inflight.Add(1)
-	x := &record.Exchange{Seq: p.seq.Add(1), Start: time.Now(), Own: true, OwnBy: record.OwnByProxy}
-	c := &capture{p: p, x: x, finished: make(chan struct{}), ann: p.own}
-	x.Request = record.Request{Method: req.Method, URL: p.url(req.URL.String()), Proto: req.Proto, Headers: p.headers(req.Header)}
-	p.own.Request(x, req.URL, req.Header, false)
+	c := o.p.newCapture(req, o.p.own)
+	c.x.Own, c.x.OwnBy = true, record.OwnByProxy
 	resp, err := o.rt.RoundTrip(req)
 	if err != nil {
-		x.Error = &record.Error{Message: redact.String(err.Error()), Phase: "upstream"}
-		c.finish(nil, nil)
+		c.x.Error = &record.Error{Message: redact.String(err.Error()), Phase: "upstream"}
+		c.finish(nil)
 		return nil, err
 	}
-	x.Timings.FirstByteMs = record.Ms(time.Since(x.Start))
-	x.Response = &record.Response{Status: resp.StatusCode, Proto: resp.Proto, Headers: p.headers(resp.Header)}
+	c.responded(resp)
 	c.buffered(resp)
 	return resp, nil
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kubewire/kubewire/tracer/classify"
@@ -19,21 +18,22 @@ import (
 
 // stream relays a watch or follow response: the exchange is written now,
 // each event as it arrives, and an end line when the stream closes. Nothing
-// is held back from the client.
+// is held back from the client: the relay copies each chunk for the
+// pipeline, which cuts the stream into events.
 func (c *capture) stream(resp *http.Response) {
 	c.x.Response.Stream = true
-	c.p.emitStreamStart(c, resp.Header)
+	c.startStream()
 	ct := resp.Header.Get("Content-Type")
 	var f framer
 	switch {
-	case c.x.Annotation.Verb != "watch":
+	case c.rel.Verb != "watch":
 		f = &chunkFramer{}
 	case strings.Contains(ct, "protobuf"):
 		f = &lengthFramer{}
 	default:
 		f = &jsonFramer{}
 	}
-	b := &streamBody{rc: resp.Body, c: c, f: f, ct: ct}
+	b := &streamBody{rc: resp.Body, c: c, f: f}
 	if conn := c.p.clientConn(c.remote); conn != nil && c.cancel != nil {
 		// A client that hangs up ends the stream now, not at its next
 		// event.
@@ -42,32 +42,31 @@ func (c *capture) stream(resp *http.Response) {
 	resp.Body = b
 }
 
-// emitStreamStart writes a stream's exchange line when its response begins.
-func (p *Proxy) emitStreamStart(c *capture, h http.Header) {
-	c.ann.Response(c.x, h, nil)
-	// Write a copy: the exchange goes on changing (timings) after this line.
-	x := *c.x
-	resp := *c.x.Response
-	x.Response = &resp
-	p.cfg.Sink.Put(record.Line{Type: record.TypeExchange, Seq: x.Seq, Exchange: &x})
-	if p.cfg.Joiner != nil {
-		p.cfg.Joiner.Recorded(&x)
-	}
+// startStream writes a stream's exchange line when its response begins.
+func (c *capture) startStream() {
+	c.p.q.push(func() {
+		c.describe()
+		c.ann.Response(c.x, c.respHeader, nil)
+		// Write a copy: the exchange goes on changing (timings) after this
+		// line.
+		x := *c.x
+		resp := *c.x.Response
+		x.Response = &resp
+		c.p.cfg.Sink.Put(record.Line{Type: record.TypeExchange, Seq: x.Seq, Exchange: &x})
+		if c.p.cfg.Joiner != nil {
+			c.p.cfg.Joiner.Recorded(&x)
+		}
+	})
 }
 
-// event records one event of the stream.
-func (c *capture) event(typ, direction string, frame []byte) {
-	c.eventOn(typ, direction, "", frame)
-}
-
-// eventOn records one event of the stream on a channel of an upgraded
-// connection. An event without bytes (a channel opened or closed) has no
-// body.
-func (c *capture) eventOn(typ, direction, channel string, frame []byte) {
-	now := time.Now()
+// eventAt records one event of the stream, which arrived at t, on a
+// channel of an upgraded connection ("" otherwise): frame, or the first
+// part of an event of size bytes (0: all of it). An event without bytes
+// (a channel opened or closed) has no body. The pipeline calls it.
+func (c *capture) eventAt(t time.Time, typ, direction, channel string, frame []byte, size int64) {
 	ev := &record.Event{
-		Time:      now,
-		OffsetMs:  record.Ms(now.Sub(c.x.Start)),
+		Time:      t,
+		OffsetMs:  record.Ms(t.Sub(c.x.Start)),
 		Type:      typ,
 		Direction: direction,
 		Channel:   channel,
@@ -76,38 +75,42 @@ func (c *capture) eventOn(typ, direction, channel string, frame []byte) {
 	case !c.p.cfg.RecordStdin && ev.Stdin(c.x.Annotation.Subresource):
 		// What a user types into exec or attach (a password at a prompt)
 		// is not recorded; its size is.
-		ev.Body = &record.Body{Bytes: int64(len(frame)), Omitted: true}
+		ev.Body = &record.Body{Bytes: max(size, int64(len(frame))), Omitted: true}
 	case len(frame) > 0 || typ == "data":
-		ev.Body, _ = c.p.body(c.x.Response.Headers.Get("Content-Type"), frame, int64(len(frame)), c.ctx)
+		k := kept{data: frame, total: max(size, int64(len(frame)))}
+		ev.Body, _ = c.p.body(c.x.Response.Headers.Get("Content-Type"), k, c.ctx)
 	}
 	c.p.cfg.Sink.Put(record.Line{Type: record.TypeEvent, Seq: c.x.Seq, Event: ev})
 }
 
-// end closes the stream's record once.
+// end closes the stream's record once; the pipeline writes the end line
+// after the stream's last event.
 func (c *capture) end(err error) {
 	c.once.Do(func() {
-		defer c.done()
-		defer close(c.finished)
+		total := time.Since(c.x.Start)
 		if c.release != nil {
-			defer c.release()
+			c.release()
 		}
-		c.x.Timings.TotalMs = record.Ms(time.Since(c.x.Start))
-		end := &record.End{Timings: c.x.Timings}
-		if c.aborted.Load() {
-			end.Error = &record.Error{Message: errStopped.Error(), Phase: "proxy"}
-		} else if err != nil {
-			end.Error = &record.Error{Message: redact.String(err.Error()), Phase: "upstream"}
-		}
-		c.p.cfg.Sink.Put(record.Line{Type: record.TypeEnd, Seq: c.x.Seq, End: end})
+		aborted := c.aborted.Load()
+		c.p.q.push(func() {
+			defer c.done()
+			c.x.Timings.TotalMs = record.Ms(total)
+			end := &record.End{Timings: c.x.Timings}
+			if aborted {
+				end.Error = &record.Error{Message: errStopped.Error(), Phase: "proxy"}
+			} else if err != nil {
+				end.Error = &record.Error{Message: redact.String(err.Error()), Phase: "upstream"}
+			}
+			c.p.cfg.Sink.Put(record.Line{Type: record.TypeEnd, Seq: c.x.Seq, End: end})
+		})
 	})
 }
 
-// streamBody passes a stream through, cutting it into events as it goes.
+// streamBody passes a stream through; the pipeline cuts it into events.
 type streamBody struct {
 	rc io.ReadCloser
 	c  *capture
-	f  framer
-	ct string
+	f  framer // the pipeline's
 	// unwatch stops watching the client's connection for its end.
 	unwatch func()
 }
@@ -115,9 +118,7 @@ type streamBody struct {
 func (b *streamBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if n > 0 {
-		for _, fr := range b.f.feed(p[:n]) {
-			b.c.event(fr.typ, "down", fr.data)
-		}
+		b.pass(p[:n])
 	}
 	if err != nil {
 		b.stopWatching()
@@ -129,6 +130,16 @@ func (b *streamBody) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// pass hands a copy of the bytes just relayed to the pipeline.
+func (b *streamBody) pass(p []byte) {
+	chunk, t := append([]byte(nil), p...), time.Now()
+	b.c.p.q.push(func() {
+		for _, fr := range b.f.feed(chunk) {
+			b.c.eventAt(t, fr.typ, "down", "", fr.data, fr.size)
+		}
+	})
 }
 
 func (b *streamBody) stopWatching() {
@@ -145,10 +156,14 @@ func (b *streamBody) Close() error {
 	return err
 }
 
+// flush records what is left of the stream as a last event.
 func (b *streamBody) flush() {
-	for _, fr := range b.f.rest() {
-		b.c.event(fr.typ, "down", fr.data)
-	}
+	t := time.Now()
+	b.c.p.q.push(func() {
+		for _, fr := range b.f.rest() {
+			b.c.eventAt(t, fr.typ, "down", "", fr.data, fr.size)
+		}
+	})
 }
 
 // streamErr keeps a stream's failure unless it is the ordinary end of a
@@ -165,6 +180,8 @@ func streamErr(err error) error {
 type frame struct {
 	typ  string
 	data []byte
+	// size is the event's size when data is only its first part.
+	size int64
 }
 
 // framer cuts a byte stream into events.
@@ -173,26 +190,54 @@ type framer interface {
 	rest() []frame
 }
 
+// maxEvent bounds what a framer holds of one event while it waits for the
+// event's end. Kubernetes objects are at most a few MiB (etcd's request
+// limit); past the bound the stream is not what the framer took it for,
+// and the rest of it is recorded as it comes, chunk by chunk.
+const maxEvent = 16 << 20
+
 // jsonFramer splits a JSON watch stream into its events: one JSON object
-// each, whatever the chunking.
-type jsonFramer struct{ buf []byte }
+// each, whatever the chunking. It scans each byte once, keeping its place
+// in the object under way.
+type jsonFramer struct {
+	buf []byte
+	// The scan's state at buf[pos]: depth inside the object, in a string,
+	// after a backslash in one.
+	pos        int
+	depth      int
+	inStr, esc bool
+	// raw is set once an event outgrew maxEvent: from then on each chunk
+	// is an event of its own.
+	raw bool
+}
 
 func (f *jsonFramer) feed(p []byte) []frame {
+	if f.raw {
+		return []frame{{typ: "data", data: p}}
+	}
 	f.buf = append(f.buf, p...)
 	var out []frame
 	for {
-		start := bytes.IndexByte(f.buf, '{')
-		if start < 0 {
-			f.buf = f.buf[:0]
-			return out
+		if f.depth == 0 {
+			// Between objects: skip to the next one.
+			start := bytes.IndexByte(f.buf[f.pos:], '{')
+			if start < 0 {
+				f.buf, f.pos = f.buf[:0], 0
+				return out
+			}
+			f.buf, f.pos = f.buf[f.pos+start:], 0
 		}
-		end := objectEnd(f.buf[start:])
+		end := f.scan()
 		if end < 0 {
-			f.buf = f.buf[start:]
+			if len(f.buf) > maxEvent {
+				f.raw = true
+				out = append(out, frame{typ: "data", data: f.buf})
+				f.buf = nil
+			}
 			return out
 		}
-		obj := append([]byte(nil), f.buf[start:start+end]...)
-		f.buf = f.buf[start+end:]
+		obj := f.buf[:end:end]
+		f.buf, f.pos = f.buf[end:], 0
 		var ev struct {
 			Type string `json:"type"`
 		}
@@ -200,96 +245,130 @@ func (f *jsonFramer) feed(p []byte) []frame {
 		if ev.Type == "" {
 			ev.Type = "data"
 		}
-		out = append(out, frame{ev.Type, obj})
+		out = append(out, frame{typ: ev.Type, data: obj})
 	}
+}
+
+// scan goes on from pos and returns the length of the object at the start
+// of buf, or -1 when it is not complete yet.
+func (f *jsonFramer) scan() int {
+	for i := f.pos; i < len(f.buf); i++ {
+		ch := f.buf[i]
+		switch {
+		case f.esc:
+			f.esc = false
+		case f.inStr && ch == '\\':
+			f.esc = true
+		case ch == '"':
+			f.inStr = !f.inStr
+		case f.inStr:
+		case ch == '{':
+			f.depth++
+		case ch == '}':
+			f.depth--
+			if f.depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	f.pos = len(f.buf)
+	return -1
 }
 
 func (f *jsonFramer) rest() []frame {
 	if len(bytes.TrimSpace(f.buf)) == 0 {
 		return nil
 	}
-	r := frame{"data", append([]byte(nil), f.buf...)}
-	f.buf = nil
+	r := frame{typ: "data", data: f.buf}
+	f.buf, f.pos = nil, 0
 	return []frame{r}
-}
-
-// objectEnd returns the length of the JSON object at the start of b, or -1
-// when it is not complete yet.
-func objectEnd(b []byte) int {
-	depth, inStr, esc := 0, false, false
-	for i, ch := range b {
-		switch {
-		case esc:
-			esc = false
-		case inStr && ch == '\\':
-			esc = true
-		case ch == '"':
-			inStr = !inStr
-		case inStr:
-		case ch == '{':
-			depth++
-		case ch == '}':
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		}
-	}
-	return -1
 }
 
 // lengthFramer splits a protobuf watch stream: each frame is a 4-byte
 // big-endian length and that many bytes. Events keep the frame without its
-// length prefix.
-type lengthFramer struct{ buf []byte }
+// length prefix. A frame longer than maxEvent is recorded by its first
+// maxEvent bytes and its length; the framer counts the rest away.
+type lengthFramer struct {
+	buf []byte
+	// skip is what is left of an overlong frame; long is its event.
+	skip int64
+	long *frame
+}
 
 func (f *lengthFramer) feed(p []byte) []frame {
-	f.buf = append(f.buf, p...)
 	var out []frame
+	if f.skip > 0 {
+		n := min(int64(len(p)), f.skip)
+		if room := maxEvent - len(f.long.data); room > 0 {
+			f.long.data = append(f.long.data, p[:min(int64(room), n)]...)
+		}
+		f.skip -= n
+		p = p[n:]
+		if f.skip > 0 {
+			return nil
+		}
+		out = append(out, *f.long)
+		f.long = nil
+	}
+	f.buf = append(f.buf, p...)
 	for len(f.buf) >= 4 {
 		n := int(binary.BigEndian.Uint32(f.buf))
+		if n > maxEvent {
+			// Keep the first part of it; count the rest away.
+			long := frame{"data", append([]byte(nil), f.buf[4:min(len(f.buf), 4+maxEvent)]...), int64(n)}
+			if len(f.buf) >= 4+n {
+				f.buf = f.buf[4+n:]
+				out = append(out, long)
+				continue
+			}
+			f.long, f.skip, f.buf = &long, int64(4+n-len(f.buf)), nil
+			return out
+		}
 		if len(f.buf) < 4+n {
 			break
 		}
-		data := append([]byte(nil), f.buf[4:4+n]...)
+		data := f.buf[4 : 4+n : 4+n]
 		f.buf = f.buf[4+n:]
-		out = append(out, frame{codec.EventType(data), data})
+		out = append(out, frame{typ: codec.EventType(data), data: data})
 	}
 	return out
 }
 
 func (f *lengthFramer) rest() []frame {
-	if len(f.buf) == 0 {
-		return nil
+	var out []frame
+	if f.long != nil {
+		out = append(out, *f.long)
+		f.long = nil
 	}
-	r := frame{"data", append([]byte(nil), f.buf...)}
-	f.buf = nil
-	return []frame{r}
+	if len(f.buf) > 0 {
+		out = append(out, frame{typ: "data", data: f.buf})
+		f.buf = nil
+	}
+	return out
 }
 
 // chunkFramer makes each chunk read an event (logs -f).
 type chunkFramer struct{}
 
-func (chunkFramer) feed(p []byte) []frame { return []frame{{"data", append([]byte(nil), p...)}} }
+func (chunkFramer) feed(p []byte) []frame { return []frame{{typ: "data", data: p}} }
 func (chunkFramer) rest() []frame         { return nil }
 
 // upgraded relays a 101 Switching Protocols connection (exec, attach,
 // port-forward over WebSocket or SPDY), recording the bytes each way.
 func (c *capture) upgraded(resp *http.Response) {
+	c.x.Response.Stream = true
 	rwc, ok := resp.Body.(io.ReadWriteCloser)
 	if !ok {
-		c.x.Response.Stream = true
-		c.p.emitStreamStart(c, resp.Header)
+		c.startStream()
 		c.end(errors.New("the upstream transport gave no bidirectional stream for the upgrade"))
 		return
 	}
-	c.x.Response.Stream = true
-	c.p.emitStreamStart(c, resp.Header)
+	c.startStream()
 	// The decoders go by the protocol the server chose, before the header
-	// changes below.
+	// changes below; the pipeline alone feeds them.
 	u := &upgradeConn{rwc: rwc, c: c}
-	u.up, u.down = newDecoders(resp.Header, c.x.Annotation.Subresource, func(direction string, m message) {
-		c.eventOn(m.typ, direction, m.channel, m.data)
+	u.up, u.down = newDecoders(c.respHeader, c.rel.Subresource, func(direction string, m message) {
+		c.eventAt(u.at, m.typ, direction, m.channel, m.data, 0)
 	})
 	// goproxy relays raw bytes only for responses it takes for WebSocket
 	// upgrades, and would hang writing any other 101 (SPDY). Adding the
@@ -301,20 +380,23 @@ func (c *capture) upgraded(resp *http.Response) {
 	resp.Body = u
 }
 
-// upgradeConn is the upstream side of an upgraded connection. What goes
-// each way is decoded into messages and channels as it passes.
+// upgradeConn is the upstream side of an upgraded connection. The relay
+// copies what goes each way for the pipeline, which decodes it into
+// messages and channels.
 type upgradeConn struct {
-	rwc      io.ReadWriteCloser
-	c        *capture
-	mu       sync.Mutex // guards the decoders' input against Close
-	closed   bool
+	rwc io.ReadWriteCloser
+	c   *capture
+	// The pipeline's: the decoders, the time of the bytes being decoded,
+	// whether the connection was closed.
 	up, down decoder
+	at       time.Time
+	closed   bool
 }
 
 func (u *upgradeConn) Read(p []byte) (int, error) {
 	n, err := u.rwc.Read(p)
 	if n > 0 {
-		u.feed(u.down, p[:n])
+		u.pass(u.down, p[:n])
 	}
 	return n, err
 }
@@ -322,29 +404,32 @@ func (u *upgradeConn) Read(p []byte) (int, error) {
 // Write records what the client sends before it goes upstream: a SPDY
 // stream is then named before the server can answer on it.
 func (u *upgradeConn) Write(p []byte) (int, error) {
-	u.feed(u.up, p)
+	u.pass(u.up, p)
 	return u.rwc.Write(p)
 }
 
-func (u *upgradeConn) feed(d decoder, p []byte) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if !u.closed {
-		d.feed(p)
-	}
+// pass hands a copy of bytes relayed one way to the pipeline.
+func (u *upgradeConn) pass(d decoder, p []byte) {
+	chunk, t := append([]byte(nil), p...), time.Now()
+	u.c.p.q.push(func() {
+		if !u.closed {
+			u.at = t
+			d.feed(chunk)
+		}
+	})
 }
 
 // Close closes the connection and records its end after the last message.
 func (u *upgradeConn) Close() error {
 	err := u.rwc.Close()
-	u.mu.Lock()
-	first := !u.closed
-	u.closed = true
-	u.mu.Unlock()
-	if first {
-		u.up.close()
-		u.down.close()
-	}
+	t := time.Now()
+	u.c.p.q.push(func() {
+		if !u.closed {
+			u.closed, u.at = true, t
+			u.up.close()
+			u.down.close()
+		}
+	})
 	u.c.end(nil)
 	return err
 }

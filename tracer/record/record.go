@@ -211,6 +211,11 @@ type Body struct {
 	Base64 string `json:"base64,omitempty"`
 	// Truncated is true when only the first part of the body was stored.
 	Truncated bool `json:"truncated,omitempty"`
+	// SHA256 is the hex SHA-256 of the whole body when the capture saw more
+	// of it than it kept (kubewire holds at most the cap of a body while
+	// it passes), unless the body may hold secrets: a hash would let a
+	// reader confirm a guess of them.
+	SHA256 string `json:"sha256,omitempty"`
 	// Redacted is true when secrets were removed from the stored body.
 	Redacted bool `json:"redacted,omitempty"`
 	// Omitted is true when none of the body was stored on purpose: the

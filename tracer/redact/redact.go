@@ -85,6 +85,17 @@ func Body(contentType string, data []byte, c Context) ([]byte, bool) {
 	return scrubText(data)
 }
 
+// Part redacts the first part of a body whose rest was not kept (a body
+// larger than kubewire holds while it passes). A part cannot be parsed,
+// so it is kept as it is only when nothing in it is anything a rule looks
+// for; otherwise it is dropped (nil, true).
+func Part(data []byte, c Context) ([]byte, bool) {
+	if len(data) == 0 || !c.secrets() && !c.tokens() && !mayMatch(data) {
+		return data, false
+	}
+	return nil, true
+}
+
 // needles are what every rule of this package looks for, in the form
 // mayMatch searches: lowercase, without the separators SecretName ignores.
 // Secret kinds, TokenRequest and TokenReview say "secret" or "token"; the

@@ -1,0 +1,82 @@
+package proxy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"sync"
+)
+
+// minKeep is the least kubewire keeps of a body while it passes, however
+// small the stored cap: redaction reads whole documents, and a Secret cut
+// short cannot be redacted, only dropped.
+const minKeep = 1 << 20
+
+// keepLimit is how much of each body the relay keeps for the pipeline:
+// the stored cap (never less than minKeep), or everything when bodies are
+// stored whole.
+func keepLimit(maxBody int) int {
+	if maxBody < 0 {
+		return -1
+	}
+	return max(maxBody, minKeep)
+}
+
+// keeper keeps the first part of a body as it passes, and counts all of
+// it; past the limit it hashes the whole body instead of holding it, so a
+// list of thousands of objects costs kubewire its cap, not its size.
+type keeper struct {
+	mu    sync.Mutex
+	limit int // < 0: keep everything
+	data  []byte
+	total int64
+	sum   hash.Hash // started once the body outgrows the limit
+}
+
+func newKeeper(limit int) *keeper { return &keeper{limit: limit} }
+
+// Write keeps what fits and counts the rest; it never fails.
+func (k *keeper) Write(p []byte) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.total += int64(len(p))
+	if k.sum == nil && (k.limit < 0 || len(k.data)+len(p) <= k.limit) {
+		k.data = append(k.data, p...)
+		return len(p), nil
+	}
+	if k.sum == nil {
+		k.sum = sha256.New()
+		k.sum.Write(k.data)
+	}
+	k.sum.Write(p)
+	if room := k.limit - len(k.data); room > 0 {
+		k.data = append(k.data, p[:room]...)
+	}
+	return len(p), nil
+}
+
+// kept is what a keeper saw of a body.
+type kept struct {
+	// data is the first part of the body (all of it unless cut).
+	data []byte
+	// total is the body's size.
+	total int64
+	// sha256 is the hex SHA-256 of the whole body when it was cut, "" when
+	// data is all of it.
+	sha256 string
+}
+
+// cut reports whether data is only the first part of the body.
+func (k kept) cut() bool { return int64(len(k.data)) < k.total }
+
+// get returns what was kept so far. The relay may go on writing (a request
+// body still being sent): data is a snapshot.
+func (k *keeper) get() kept {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := kept{data: k.data[:len(k.data):len(k.data)], total: k.total}
+	if k.sum != nil {
+		out.sha256 = hex.EncodeToString(k.sum.Sum(nil))
+	}
+	return out
+}
