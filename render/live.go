@@ -99,6 +99,16 @@ func (l *Live) write(out []string) {
 	}
 }
 
+// Note writes a line of kubewire's own between the calls (the live view
+// fell behind and skipped some), dimmed.
+func (l *Live) Note(text string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		l.write([]string{l.r.st.Dim.Render(text)})
+	}
+}
+
 // Close reports the streams that never ended (a recording cut short, a
 // trace stopped) and returns the first write error.
 func (l *Live) Close() error {

@@ -99,6 +99,9 @@ type Trace struct {
 	recorders []*record.Writer
 	files     []*os.File
 	problems  *proxy.Problems
+	// view is the live view, behind its own queue.
+	view   *lagView
+	errOut io.Writer
 }
 
 // Start loads the kubeconfig, starts the proxy and writes the session.
@@ -135,7 +138,7 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 	if err != nil {
 		return nil, err
 	}
-	tr := &Trace{Target: target, CA: ca, PathDir: pathDir}
+	tr := &Trace{Target: target, CA: ca, PathDir: pathDir, errOut: o.ErrOut}
 
 	var sinks record.Sinks
 	if err := tr.openRecordings(o, mode, command); err != nil {
@@ -145,7 +148,8 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 		sinks = append(sinks, w)
 	}
 	if o.View != nil {
-		sinks = append(sinks, o.View)
+		tr.view = newLagView(o.View, len(tr.recorders) > 0)
+		sinks = append(sinks, tr.view)
 	}
 	tr.problems = proxy.NewProblems(orDiscard(o.ErrOut))
 	p, err := proxy.New(proxy.Config{
@@ -259,6 +263,11 @@ func (tr *Trace) Close() error {
 	}
 	if rerr := tr.closeRecordings(); rerr != nil {
 		err = fmt.Errorf("recording: %w", rerr)
+	}
+	if tr.view != nil {
+		if verr := tr.view.close(); verr != nil {
+			fmt.Fprintf(orDiscard(tr.errOut), "kubewire: %s\n", verr)
+		}
 	}
 	if tr.problems != nil {
 		_ = tr.problems.Close()
