@@ -19,10 +19,17 @@ var statusDecoder = func() runtime.Decoder {
 	return serializer.NewCodecFactory(s).UniversalDeserializer()
 }()
 
+// maxStatus is the size past which a body is decoded as a Status only if
+// it names the kind.
+const maxStatus = 64 << 10
+
 // DecodeStatus decodes a metav1.Status response body (JSON, YAML or
 // protobuf); it returns nil when body is not a Status.
 func DecodeStatus(contentType string, body []byte) *metav1.Status {
-	if len(body) == 0 {
+	if len(body) == 0 || len(body) > maxStatus && !bytes.Contains(body, []byte("Status")) {
+		// A Status is small: a large body is one only if it says so
+		// (kind Status, in JSON, YAML or protobuf), and decoding a list
+		// of thousands of objects to find out costs more than a look.
 		return nil
 	}
 	obj, _, err := statusDecoder.Decode(body, nil, nil)

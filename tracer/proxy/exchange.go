@@ -213,7 +213,7 @@ func (c *capture) requestBody(req *http.Request) (io.Reader, error) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return nil, nil
 	}
-	c.reqBody = newKeeper(keepLimit(c.p.cfg.MaxBody))
+	c.reqBody = newKeeper(keepLimit(c.p.cfg.MaxBody), true)
 	if req.ContentLength >= 0 && req.ContentLength <= smallBody {
 		data, err := io.ReadAll(req.Body)
 		if err != nil {
@@ -349,7 +349,7 @@ func (c *capture) buffered(resp *http.Response) {
 	if resp.Request != nil && resp.Request.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
 		length = 0 // no body, whatever the headers say
 	}
-	tee := &teeBody{rc: resp.Body, k: newKeeper(keepLimit(c.p.cfg.MaxBody))}
+	tee := &teeBody{rc: resp.Body, k: newKeeper(keepLimit(c.p.cfg.MaxBody), false)}
 	tee.done = func(err error, closed bool) {
 		k := tee.k.get()
 		// Closed before its end, unless all it announced was read.

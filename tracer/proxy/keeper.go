@@ -23,32 +23,39 @@ func keepLimit(maxBody int) int {
 }
 
 // keeper keeps the first part of a body as it passes, and counts all of
-// it; past the limit it hashes the whole body instead of holding it, so a
-// list of thousands of objects costs kubewire its cap, not its size.
+// it, so a list of thousands of objects costs kubewire its cap, not its
+// size. A request body past the limit is hashed too, so kubewire serve can
+// match it; a response body is not: hashing a large list costs as much CPU
+// as relaying it over TLS, on the relay path.
 type keeper struct {
 	mu    sync.Mutex
 	limit int // < 0: keep everything
+	hash  bool
 	data  []byte
 	total int64
 	sum   hash.Hash // started once the body outgrows the limit
 }
 
-func newKeeper(limit int) *keeper { return &keeper{limit: limit} }
+// newKeeper keeps up to limit bytes of a body; hash asks for the SHA-256
+// of a body that outgrows it.
+func newKeeper(limit int, hash bool) *keeper { return &keeper{limit: limit, hash: hash} }
 
 // Write keeps what fits and counts the rest; it never fails.
 func (k *keeper) Write(p []byte) (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.total += int64(len(p))
-	if k.sum == nil && (k.limit < 0 || len(k.data)+len(p) <= k.limit) {
+	if k.limit < 0 || len(k.data)+len(p) <= k.limit {
 		k.data = append(k.data, p...)
 		return len(p), nil
 	}
-	if k.sum == nil {
+	if k.sum == nil && k.hash {
 		k.sum = sha256.New()
 		k.sum.Write(k.data)
 	}
-	k.sum.Write(p)
+	if k.sum != nil {
+		k.sum.Write(p)
+	}
 	if room := k.limit - len(k.data); room > 0 {
 		k.data = append(k.data, p[:room]...)
 	}
@@ -61,8 +68,8 @@ type kept struct {
 	data []byte
 	// total is the body's size.
 	total int64
-	// sha256 is the hex SHA-256 of the whole body when it was cut, "" when
-	// data is all of it.
+	// sha256 is the hex SHA-256 of the whole body when it was cut and
+	// hashed, "" otherwise.
 	sha256 string
 }
 

@@ -60,7 +60,7 @@ func start(t *testing.T, handler http.Handler) *fixture {
 	return startFor(t, up)
 }
 
-func startFor(t *testing.T, up *httptest.Server, options ...func(*Config)) *fixture {
+func startFor(t testing.TB, up *httptest.Server, options ...func(*Config)) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	server, err := url.Parse(up.URL)

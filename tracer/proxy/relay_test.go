@@ -133,10 +133,10 @@ func TestTrafficFlowsWhileSinksStall(t *testing.T) {
 	}
 }
 
-// A body past what kubewire keeps is counted and hashed, not held: the
-// record has its size, its first part and the SHA-256 of all of it, and a
-// request body that large is streamed upstream whole.
-func TestBodyPastTheCapIsCountedAndHashed(t *testing.T) {
+// A body past what kubewire keeps is counted, not held: the record has
+// its size and its first part; a request body that large is streamed
+// upstream whole, and hashed so kubewire serve can match it.
+func TestBodyPastTheCapIsCounted(t *testing.T) {
 	const size = 3 << 20
 	big := bytes.Repeat([]byte("0123456789abcdef"), size/16)
 	var got []byte
@@ -160,9 +160,9 @@ func TestBodyPastTheCapIsCountedAndHashed(t *testing.T) {
 	}
 	x := f.sink.WaitFor(t, "the log's exchange", waitTime, exchangeLine("/log")).Exchange
 	b := x.Response.Body
-	if b.Bytes != size || !b.Truncated || len(b.Text) > 1<<20 || b.SHA256 != want {
-		t.Errorf("response body: %d bytes, truncated %v, %d stored, sha256 %q; want %d, truncated, at most 1 MiB, %q",
-			b.Bytes, b.Truncated, len(b.Text), b.SHA256, size, want)
+	if b.Bytes != size || !b.Truncated || len(b.Text) > 1<<20 || b.SHA256 != "" {
+		t.Errorf("response body: %d bytes, truncated %v, %d stored, sha256 %q; want %d, truncated, at most 1 MiB, no hash",
+			b.Bytes, b.Truncated, len(b.Text), b.SHA256, size)
 	}
 
 	req, _ := http.NewRequest("POST", f.upstream.URL+"/api/v1/namespaces/demo/configmaps", io.MultiReader(bytes.NewReader(big)))

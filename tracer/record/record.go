@@ -211,10 +211,10 @@ type Body struct {
 	Base64 string `json:"base64,omitempty"`
 	// Truncated is true when only the first part of the body was stored.
 	Truncated bool `json:"truncated,omitempty"`
-	// SHA256 is the hex SHA-256 of the whole body when the capture saw more
-	// of it than it kept (kubewire holds at most the cap of a body while
-	// it passes), unless the body may hold secrets: a hash would let a
-	// reader confirm a guess of them.
+	// SHA256 is the hex SHA-256 of a whole request body of which the
+	// capture kept less than all (kubewire holds at most the cap of a body
+	// while it passes), unless the part kept was redacted: a hash would let
+	// a reader confirm a guess of the secrets.
 	SHA256 string `json:"sha256,omitempty"`
 	// Redacted is true when secrets were removed from the stored body.
 	Redacted bool `json:"redacted,omitempty"`
