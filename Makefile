@@ -7,7 +7,7 @@ FUZZTIME      ?= 5s
 # about 13 minutes cold on 2 cores, seconds when Go's build cache has it.
 TEST_TIMEOUT  ?= 60m
 
-.PHONY: all build test check fmt-check vet staticcheck cross unit fuzz lab-build clean
+.PHONY: all build test check fmt-check vet staticcheck cross unit fuzz lab-build bench clean
 
 all: build
 
@@ -54,6 +54,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzWebSocket$$' -fuzztime $(FUZZTIME) ./tracer/proxy
 	$(GO) test -run '^$$' -fuzz '^FuzzBody$$' -fuzztime $(FUZZTIME) ./tracer/redact
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./tracer/filter
+
+# The benchmark harness (docs/performance.md), not part of test: it starts
+# its own lab on free ports and measures the built kubewire against the API
+# server directly, kubectl proxy and mitmproxy. BENCH_FLAGS=-quick tries it
+# in a few minutes; -o DIR says where the results go.
+BENCH_FLAGS ?=
+bench: build
+	$(GO) run ./cmd/kubewire-bench -kubewire $(BIN)/kubewire $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(BIN)
