@@ -164,7 +164,7 @@ func (r *Results) rows() []row {
 			v := percentile(res.Latencies, 50)
 			p50.cells[name] = ms(v)
 			if name != Direct {
-				p50.cells[name] += fmt.Sprintf(" (+%s)", ms(v-d))
+				p50.cells[name] += " (" + delta(v-d) + ")"
 			}
 			thr.cells[name] = rate(medianF(res.Throughput), medianF(g[Direct].Throughput), name)
 		}
@@ -244,8 +244,8 @@ func (r *Results) rows() []row {
 			v50, v99 := percentile(lat, 50), percentile(lat, 99)
 			p50.cells[name], p99.cells[name] = ms(v50), ms(v99)
 			if name != Direct {
-				p50.cells[name] += fmt.Sprintf(" (+%s)", ms(v50-d50))
-				p99.cells[name] += fmt.Sprintf(" (+%s)", ms(v99-d99))
+				p50.cells[name] += " (" + delta(v50-d50) + ")"
+				p99.cells[name] += " (" + delta(v99-d99) + ")"
 			}
 		}
 		if k := wt[Kubewire]; k != nil {
@@ -339,6 +339,14 @@ func ms(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%.0f ms", v)
 	}
+}
+
+// delta is what a path adds to direct's figure, signed.
+func delta(d time.Duration) string {
+	if d < 0 {
+		return "−" + ms(-d)
+	}
+	return "+" + ms(d)
 }
 
 func mb(n int64) float64 { return float64(n) / 1e6 }
