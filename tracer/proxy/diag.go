@@ -22,17 +22,41 @@ type Diagnostics interface {
 // user's terminal): goproxy's session numbers and log levels go, its
 // messages get kubewire's words, and a client that went away (recorded in
 // its exchange) is not a problem. Close says how often each repeated.
+// Problems are reported from the relay path, and a terminal may be paused:
+// they are written by a goroutine of their own, and Printf never waits.
 type Problems struct {
 	mu    sync.Mutex
 	w     io.Writer
 	seen  map[string]int
 	first map[string]string // the message first seen for each key
 	order []string
+	out   chan string // lines for the writer goroutine
+	done  chan struct{}
+	lost  int // lines the writer could not take in time
 }
 
 // NewProblems returns Problems writing to w.
 func NewProblems(w io.Writer) *Problems {
-	return &Problems{w: w, seen: map[string]int{}, first: map[string]string{}}
+	p := &Problems{w: w, seen: map[string]int{}, first: map[string]string{}, out: make(chan string, 64), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		for line := range p.out {
+			io.WriteString(p.w, line)
+		}
+	}()
+	return p
+}
+
+// say queues a line for the writer; p.mu is held.
+func (p *Problems) say(line string) {
+	if p.out == nil {
+		return // closed
+	}
+	select {
+	case p.out <- line:
+	default:
+		p.lost++
+	}
 }
 
 var (
@@ -66,7 +90,7 @@ func (p *Problems) Printf(format string, args ...any) {
 		return
 	}
 	p.order, p.first[key] = append(p.order, key), msg
-	fmt.Fprintf(p.w, "kubewire: proxy: %s\n", msg)
+	p.say(fmt.Sprintf("kubewire: proxy: %s\n", msg))
 }
 
 // words puts goproxy's messages the way a user can act on them.
@@ -82,10 +106,14 @@ func words(msg string) string {
 	return msg
 }
 
-// Close writes how often the problems that repeated came.
+// Close writes how often the problems that repeated came, once what was
+// said before is written.
 func (p *Problems) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.out == nil {
+		return nil
+	}
 	var again []string
 	for _, k := range p.order {
 		if n := p.seen[k]; n > 1 {
@@ -93,10 +121,16 @@ func (p *Problems) Close() error {
 		}
 	}
 	sort.Strings(again)
+	if p.lost > 0 {
+		again = append(again, fmt.Sprintf("kubewire: proxy: %d more problems came faster than they could be shown", p.lost))
+	}
+	close(p.out)
+	p.out = nil
+	<-p.done
 	for _, a := range again {
 		fmt.Fprintln(p.w, a)
 	}
-	p.seen, p.first, p.order = map[string]int{}, map[string]string{}, nil
+	p.seen, p.first, p.order, p.lost = map[string]int{}, map[string]string{}, nil, 0
 	return nil
 }
 
