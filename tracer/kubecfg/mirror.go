@@ -74,6 +74,9 @@ func LoadMirror(kubeconfig, context, namespace string) (*Mirror, error) {
 		m.tokens[user], r.Tokens[tok] = tok, user
 	}
 	r.Resolve = m.resolve
+	if c := raw.Contexts[current.Context]; c != nil {
+		r.User = c.AuthInfo
+	}
 	m.Routes = r
 	for _, name := range sortedKeys(raw.Contexts) {
 		if c := raw.Contexts[name]; !m.traced(c.Cluster) {

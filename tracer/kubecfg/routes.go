@@ -22,14 +22,17 @@ type Routes struct {
 	// Resolve returns the target (server, TLS, credentials) for cluster
 	// and user; user "" means no credentials (the client brings its own).
 	Resolve func(cluster, user string) (*Target, error)
+	// User is the user of the traced context: kubewire's own calls go as
+	// it, over the same connection as the client's calls as it.
+	User string
 }
 
 // SingleRoute routes everything to t: its credentials for token, the
 // client's own for any other Authorization.
 func SingleRoute(t *Target, token string) *Routes {
-	r := &Routes{Clusters: map[string]string{HostPort(t.Server.Host, t.Server.Scheme): ""}, Tokens: map[string]string{}}
+	r := &Routes{Clusters: map[string]string{HostPort(t.Server.Host, t.Server.Scheme): ""}, Tokens: map[string]string{}, User: "kubeconfig"}
 	if token != "" {
-		r.Tokens[token] = "kubeconfig"
+		r.Tokens[token] = r.User
 	}
 	r.Resolve = func(_, user string) (*Target, error) {
 		if user == "" {

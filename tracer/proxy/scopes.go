@@ -17,7 +17,19 @@ import (
 // OwnConfig returns a client-go config for kubewire's own calls to the API
 // server (discovery, flow-schema names, whoami): the kubeconfig's
 // credentials, no proxy, and every exchange recorded as kubewire's own.
+//
+// They go over the traced context's own route, so the connection they open
+// at start (discovery) is the one the client's first call finds ready.
 func (p *Proxy) OwnConfig() *rest.Config {
+	if ro, err := p.router.get(p.router.current, p.router.routes.User); err == nil && p.router.routes.User != "" {
+		return &rest.Config{
+			Host:      p.cfg.Target.Config.Host,
+			APIPath:   p.cfg.Target.Config.APIPath,
+			Transport: &ownRecorder{p: p, rt: ro.rt},
+			Timeout:   30 * time.Second,
+			UserAgent: ProxyUserAgent,
+		}
+	}
 	c := rest.CopyConfig(p.cfg.Target.Config)
 	if c.Proxy == nil {
 		c.Proxy = noProxy
