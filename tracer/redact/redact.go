@@ -107,23 +107,47 @@ var needles = [][]byte{
 	[]byte("bearer"), []byte("accesskey"), []byte("authorization"), []byte("eyj"), []byte("ls0tls1crudjti"),
 }
 
-// mayMatch reports whether any rule could change data: a fast scan that
-// spares the common body a parse.
-func mayMatch(data []byte) bool {
-	norm := make([]byte, 0, len(data))
-	for _, b := range data {
+// fold is how mayMatch normalizes a byte: lowercase, and 0 for the
+// separators SecretName ignores (and NUL, which no needle holds).
+var fold = func() (t [256]byte) {
+	for i := range t {
+		b := byte(i)
 		switch {
 		case b >= 'A' && b <= 'Z':
-			norm = append(norm, b+'a'-'A')
+			t[i] = b + 'a' - 'A'
 		case b == '-' || b == '_' || b == '.' || b == ' ':
 		default:
-			norm = append(norm, b)
+			t[i] = b
 		}
 	}
+	return t
+}()
+
+// mayMatch reports whether any rule could change data: a fast scan that
+// spares the common body a parse. It normalizes a window at a time, so a
+// large body costs no copy of itself.
+func mayMatch(data []byte) bool {
+	const window = 32 << 10
+	longest := 0
 	for _, n := range needles {
-		if bytes.Contains(norm, n) {
-			return true
+		longest = max(longest, len(n))
+	}
+	norm := make([]byte, 0, window+longest)
+	var carry [32]byte // the end of the window before, where a needle may start
+	kept := 0
+	for start := 0; start < len(data); start += window {
+		norm = append(norm[:0], carry[:kept]...)
+		for _, b := range data[start:min(start+window, len(data))] {
+			if c := fold[b]; c != 0 {
+				norm = append(norm, c)
+			}
 		}
+		for _, n := range needles {
+			if bytes.Contains(norm, n) {
+				return true
+			}
+		}
+		kept = copy(carry[:], norm[max(0, len(norm)-(longest-1)):])
 	}
 	return false
 }
