@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -70,7 +72,32 @@ func usageError(format string, a ...any) error {
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f := os.Getenv(cpuProfileEnv); f != "" {
+		stopProfile, err := startCPUProfile(f)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "kubewire: %s: %v\n", cpuProfileEnv, err)
+			return 1
+		}
+		defer stopProfile()
+	}
 	return RunAs(ctx, nameFor(os.Args[0]), os.Args[1:], Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+}
+
+// cpuProfileEnv names a file to write a CPU profile of the whole run to,
+// for docs/performance.md's profiling (go tool pprof FILE); "%p" in it
+// becomes the process ID, so every kubewire a benchmark starts has its own.
+const cpuProfileEnv = "KUBEWIRE_CPUPROFILE"
+
+func startCPUProfile(name string) (func(), error) {
+	f, err := os.Create(strings.ReplaceAll(name, "%p", strconv.Itoa(os.Getpid())))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // PluginName is the name kubectl finds a plugin by: "kubectl wire".

@@ -132,7 +132,7 @@ func mayMatch(data []byte) bool {
 	for _, n := range needles {
 		longest = max(longest, len(n))
 	}
-	norm := make([]byte, 0, window+longest)
+	norm := make([]byte, 0, min(len(data), window)+longest)
 	var carry [32]byte // the end of the window before, where a needle may start
 	kept := 0
 	for start := 0; start < len(data); start += window {
