@@ -145,13 +145,15 @@ func (v *lagView) skippedNote() string {
 // close lets the view draw what is queued, waiting at most viewDrain, and
 // says whether it finished.
 func (v *lagView) close() error {
+	end := time.Now().Add(v.drain)
 	v.mu.Lock()
 	if !v.closed {
 		v.closed = true
 		if v.calls+v.events > 0 {
+			// Put takes the lock too, but nothing is put after closed.
 			select {
 			case v.items <- viewItem{note: v.skippedNote()}:
-			default:
+			case <-time.After(time.Until(end)):
 			}
 		}
 		close(v.items)
@@ -160,7 +162,7 @@ func (v *lagView) close() error {
 	select {
 	case <-v.done:
 		return nil
-	case <-time.After(v.drain):
+	case <-time.After(time.Until(end)):
 		return fmt.Errorf("the live view's output was not being read: kubewire stopped drawing it (%d lines not drawn)", len(v.items))
 	}
 }

@@ -38,9 +38,10 @@ type Problems struct {
 // NewProblems returns Problems writing to w.
 func NewProblems(w io.Writer) *Problems {
 	p := &Problems{w: w, seen: map[string]int{}, first: map[string]string{}, out: make(chan string, 64), done: make(chan struct{})}
+	out := p.out
 	go func() {
 		defer close(p.done)
-		for line := range p.out {
+		for line := range out {
 			io.WriteString(p.w, line)
 		}
 	}()

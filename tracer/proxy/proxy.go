@@ -283,6 +283,13 @@ func (p *Proxy) Close() error {
 	if !p.inflight.wait(p.cfg.ShutdownWait) {
 		p.cutShort()
 	}
+	// Tunnels are hijacked connections the server does not close either:
+	// with every exchange recorded, close those clients keep open (idle,
+	// kept alive), so none outlives the proxy.
+	p.conns.Range(func(_, c any) bool {
+		_ = c.(*aheadConn).Close()
+		return true
+	})
 	p.q.close()
 	if p.cfg.Joiner != nil {
 		if aerr := p.cfg.Joiner.Close(); err == nil {
