@@ -165,9 +165,15 @@ func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
 	c.holder = &upstreamHolder{}
 	out = out.WithContext(context.WithValue(out.Context(), holderKey{}, c.holder))
 
+	stopWaiting, gone := c.watchClientWhileWaiting()
 	resp, err := rt.RoundTrip(out)
+	stopWaiting()
+	if err == nil && gone.Load() {
+		_ = resp.Body.Close()
+		err = errors.New("canceled")
+	}
 	if err != nil {
-		if req.Context().Err() != nil {
+		if req.Context().Err() != nil || gone.Load() {
 			return c.fail(req, "client", 499, fmt.Errorf("the client went away before the API server answered: %w", err))
 		}
 		if cr, ok := body.(*clientBody); ok && cr.err != nil {
@@ -190,6 +196,38 @@ func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
 		c.buffered(resp)
 	}
 	return resp
+}
+
+// slowAnswer is how long the API server may take to answer before
+// kubewire watches for the client leaving meanwhile (a client's timeout):
+// goproxy reads a tunnel only between exchanges, so it would not notice.
+const slowAnswer = 500 * time.Millisecond
+
+// watchClientWhileWaiting watches, once the answer is slow, for the client
+// hanging up before it comes; the upstream request is then ended. stop ends
+// the watch; gone says whether the client left.
+func (c *capture) watchClientWhileWaiting() (stop func(), gone *atomic.Bool) {
+	gone = &atomic.Bool{}
+	conn := c.p.clientConn(c.remote)
+	if conn == nil || c.cancel == nil {
+		return func() {}, gone
+	}
+	var mu sync.Mutex
+	stopped, unwatch := false, func() {}
+	timer := time.AfterFunc(slowAnswer, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			unwatch = conn.watch(func() { gone.Store(true); c.cancel() })
+		}
+	})
+	return func() {
+		timer.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		unwatch()
+	}, gone
 }
 
 // responded notes the response's status and headers as they came.
