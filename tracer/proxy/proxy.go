@@ -226,7 +226,15 @@ func (p *Proxy) SetJoiner(j Joiner) { p.cfg.Joiner = j }
 // SetFlows gives the annotators the names of priority and fairness
 // objects (looked up through OwnConfig, so only once the proxy exists);
 // call it before Start.
-func (p *Proxy) SetFlows(f auth.FlowNames) { p.flows = f }
+func (p *Proxy) SetFlows(f auth.FlowNames) {
+	p.router.mu.Lock()
+	defer p.router.mu.Unlock()
+	p.flows = f
+	// Routes built already (OwnConfig's) name them too.
+	for _, ro := range p.router.built {
+		ro.ann.SetFlows(f)
+	}
+}
 
 // CheckListen accepts only loopback addresses: kubewire holds the
 // kubeconfig's credentials and must not be reachable from elsewhere.
