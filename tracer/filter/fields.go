@@ -112,7 +112,7 @@ var fields = []*field{
 	{name: "kind", typ: typeEnum, values: []string{"resource", "discovery", "openapi", "version", "health", "other"}, example: "kind=discovery",
 		str: func(x *record.Exchange, p *pattern) bool { return p.match(x.Annotation.Kind) }},
 	{name: "status", typ: typeInt, statusClasses: true, example: "status>=400",
-		num: func(x *record.Exchange) float64 { return float64(status(x)) }},
+		num: func(x *record.Exchange) float64 { return float64(x.ClientStatus()) }},
 	{name: "user", typ: typeString, example: "user=alice", str: matchUser},
 	{name: "usergroup", typ: typeString, example: "usergroup=system:masters", str: matchUserGroup},
 	{name: "authn", typ: typeEnum, noun: "authentication method", values: []string{"x509", "serviceaccount", "oidc", "token", "exec", "basic", "anonymous", "unknown"}, example: "authn=x509",
@@ -232,18 +232,6 @@ func matchHeader(h http.Header, key string, p *pattern) bool {
 		}
 	}
 	return false
-}
-
-// status is the status the client got: the API server's, or kubewire's
-// own (502) for an exchange that never reached it; 0 when there was none.
-func status(x *record.Exchange) int {
-	switch {
-	case x.Response != nil:
-		return x.Response.Status
-	case x.Error != nil:
-		return x.Error.Status
-	}
-	return 0
 }
 
 // stoppedAt is the stage that stopped the request, "no-response" for an

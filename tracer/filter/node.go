@@ -147,7 +147,7 @@ type classCmp struct {
 }
 
 func (c *classCmp) match(x *record.Exchange) bool {
-	ok := status(x)/100 == c.class
+	ok := x.ClientStatus()/100 == c.class
 	if c.op == opNe {
 		return !ok
 	}
@@ -205,7 +205,7 @@ var atoms = []*atom{
 	{name: "logs", match: subresourceIs("log")},
 	{name: "stream", match: func(x *record.Exchange) bool { return x.Response != nil && x.Response.Stream }},
 	{name: "error", match: func(x *record.Exchange) bool { return x.Error != nil || x.StreamError != nil }},
-	{name: "denied", match: func(x *record.Exchange) bool { s := status(x); return s == 401 || s == 403 }},
+	{name: "denied", match: func(x *record.Exchange) bool { s := x.ClientStatus(); return s == 401 || s == 403 }},
 	{name: "stopped", match: func(x *record.Exchange) bool { return stoppedAt(x) != "" }},
 	{name: "dryrun", match: func(x *record.Exchange) bool { return x.Annotation.DryRun }},
 }

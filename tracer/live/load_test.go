@@ -157,17 +157,6 @@ func byID(lines []record.Line) map[string][]*record.Exchange {
 	return out
 }
 
-// recordedStatus is the status an exchange record says the client got.
-func recordedStatus(x *record.Exchange) int {
-	switch {
-	case x.Response != nil:
-		return x.Response.Status
-	case x.Error != nil:
-		return x.Error.Status
-	}
-	return 0
-}
-
 // openFDs counts this process's open file descriptors (Linux only).
 func openFDs(t testing.TB) int {
 	t.Helper()
@@ -388,8 +377,8 @@ func TestLoadRecordsEveryResponseOnce(t *testing.T) {
 			problem = fmt.Sprintf("the client got %d, want %d", r.status, call.want)
 		case len(xs) != 1:
 			problem = fmt.Sprintf("%d exchange records, want exactly 1", len(xs))
-		case recordedStatus(xs[0]) != r.status:
-			problem = fmt.Sprintf("recorded status %d, the client got %d", recordedStatus(xs[0]), r.status)
+		case xs[0].ClientStatus() != r.status:
+			problem = fmt.Sprintf("recorded status %d, the client got %d", xs[0].ClientStatus(), r.status)
 		case xs[0].Error != nil || xs[0].StreamError != nil:
 			problem = fmt.Sprintf("recorded with an error: %+v %+v", xs[0].Error, xs[0].StreamError)
 		}

@@ -277,3 +277,16 @@ const OwnByProxy = "proxy"
 func (x *Exchange) Background() bool {
 	return x.Own && (x.OwnBy == "" || x.OwnBy == OwnByProxy)
 }
+
+// ClientStatus is the status the client got: the API server's, or
+// kubewire's own (a 502 for an exchange that never reached the server);
+// 0 when there was none.
+func (x *Exchange) ClientStatus() int {
+	switch {
+	case x.Response != nil:
+		return x.Response.Status
+	case x.Error != nil:
+		return x.Error.Status
+	}
+	return 0
+}
