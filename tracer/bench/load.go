@@ -52,14 +52,28 @@ func get(ctx context.Context, hc *http.Client, method, url, contentType string, 
 // load sends n GETs of url with c at a time and returns each one's
 // latency and the wall time of all.
 func load(ctx context.Context, hc *http.Client, url string, n, c int) ([]time.Duration, time.Duration, error) {
+	lat := make([]time.Duration, n)
+	start := time.Now()
+	err := each(ctx, n, c, func(ctx context.Context, i int) error {
+		t := time.Now()
+		if _, err := get(ctx, hc, http.MethodGet, url, "", nil, http.StatusOK); err != nil {
+			return err
+		}
+		lat[i] = time.Since(t)
+		return nil
+	})
+	return lat, time.Since(start), err
+}
+
+// each runs do for 0..n-1, c at a time, and stops at the first error,
+// which it returns.
+func each(ctx context.Context, n, c int, do func(ctx context.Context, i int) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	lat := make([]time.Duration, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var once sync.Once
 	var firstErr error
-	start := time.Now()
 	for range c {
 		wg.Add(1)
 		go func() {
@@ -69,17 +83,15 @@ func load(ctx context.Context, hc *http.Client, url string, n, c int) ([]time.Du
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				t := time.Now()
-				if _, err := get(ctx, hc, http.MethodGet, url, "", nil, http.StatusOK); err != nil {
+				if err := do(ctx, i); err != nil {
 					once.Do(func() { firstErr = err; cancel() })
 					return
 				}
-				lat[i] = time.Since(t)
 			}
 		}()
 	}
 	wg.Wait()
-	return lat, time.Since(start), firstErr
+	return firstErr
 }
 
 // ensureNamespace creates a namespace unless it exists.
@@ -143,33 +155,15 @@ func seed(ctx context.Context, p *path, ns string, n int, data func(int) map[str
 	if err != nil || have >= n {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var once sync.Once
-	var firstErr error
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				obj := map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
-					"metadata": map[string]any{"name": fmt.Sprintf("cm-%05d", i), "labels": map[string]string{"app.kubernetes.io/part-of": "kubewire-bench"}},
-					"data":     data(i)}
-				body, _ := json.Marshal(obj)
-				_, err := get(ctx, p.client, http.MethodPost, p.base+"/api/v1/namespaces/"+ns+"/configmaps", "application/json", body, http.StatusCreated)
-				if err != nil && !strings.Contains(err.Error(), "409") {
-					once.Do(func() { firstErr = err; cancel() })
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return firstErr
+	return each(ctx, n, 8, func(ctx context.Context, i int) error {
+		obj := map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": fmt.Sprintf("cm-%05d", i), "labels": map[string]string{"app.kubernetes.io/part-of": "kubewire-bench"}},
+			"data":     data(i)}
+		body, _ := json.Marshal(obj)
+		_, err := get(ctx, p.client, http.MethodPost, p.base+"/api/v1/namespaces/"+ns+"/configmaps", "application/json", body, http.StatusCreated)
+		if err != nil && strings.Contains(err.Error(), "409") {
+			return nil
+		}
+		return err
+	})
 }
