@@ -167,9 +167,9 @@ func (w *webSocket) feed(p []byte) {
 	}
 }
 
-// maxFrame bounds what a WebSocket decoder waits for: Kubernetes sends
-// frames of at most 32 KiB, and a longer one is taken for bytes that are
-// not WebSocket framing.
+// maxFrame bounds what a WebSocket decoder waits for, in one frame or in
+// the fragments of one message: Kubernetes sends frames of at most 32 KiB,
+// and anything longer is taken for bytes that are not WebSocket framing.
 const maxFrame = 16 << 20
 
 // next decodes one frame at the start of buf and returns its length, or 0
@@ -222,6 +222,13 @@ func (w *webSocket) next() (int, error) {
 	case opcode == 1 || opcode == 2 || opcode == 0 && w.inMsg:
 		if opcode != 0 {
 			w.msg, w.inMsg = w.msg[:0], true
+		}
+		if len(w.msg)+len(payload) > maxFrame {
+			// Fragments joined past what one message may hold: what was
+			// joined is recorded as it is, the rest raw.
+			w.raw(message{typ: "data", data: append([]byte(nil), w.msg...)})
+			w.msg, w.inMsg = nil, false
+			return 0, fmt.Errorf("websocket message of more than %d bytes", maxFrame)
 		}
 		start := len(w.msg)
 		w.msg = append(w.msg, payload...)

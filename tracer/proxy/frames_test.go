@@ -164,6 +164,27 @@ func TestWebSocketNotFramingIsKeptRaw(t *testing.T) {
 	}
 }
 
+// A message whose fragments join past maxFrame is not held whole: what
+// was joined is recorded, and the rest raw.
+func TestWebSocketMessageIsBounded(t *testing.T) {
+	var m messages
+	d := newWebSocket(false, channels("v5.channel.k8s.io", "exec", m.emit), m.emit)
+	chunk := bytes.Repeat([]byte("y"), 1<<20)
+	frag := func(opcode byte) []byte {
+		return append([]byte{opcode, 127, 0, 0, 0, 0, 0, 0x10, 0, 0}, chunk...)
+	}
+	d.feed(frag(0x02)) // a binary message's first fragment, not final
+	for range 16 {
+		d.feed(frag(0x00))
+	}
+	if !d.broken || len(d.msg) != 0 {
+		t.Fatalf("after %d MiB of fragments: broken %v, %d bytes held", 17, d.broken, len(d.msg))
+	}
+	if got := m.rawBytes(); len(got) < maxFrame {
+		t.Errorf("%d bytes recorded raw, want the joined part at least", len(got))
+	}
+}
+
 // spdyStream writes SPDY frames as one side of a connection would.
 func spdyStream(t *testing.T, frames ...spdy.Frame) []byte {
 	t.Helper()
