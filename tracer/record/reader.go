@@ -118,9 +118,19 @@ func check(l Line) error {
 }
 
 // readLine returns the next line without its newline; torn is true when the
-// input ended without one.
+// input ended without one. The line is the reader's buffer, good until the
+// next read: decoding copies what it keeps.
 func (r *Reader) readLine() (data []byte, torn bool, err error) {
-	data, err = r.br.ReadBytes('\n')
+	data, err = r.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		// A line longer than the buffer (a big body): gather it.
+		long := append([]byte(nil), data...)
+		for err == bufio.ErrBufferFull {
+			data, err = r.br.ReadSlice('\n')
+			long = append(long, data...)
+		}
+		data = long
+	}
 	if len(data) == 0 && err != nil {
 		return nil, false, err
 	}
