@@ -3,8 +3,10 @@ package render
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"runtime/metrics"
@@ -48,6 +50,23 @@ func syntheticRecording(b testing.TB, n int) []byte {
 		b.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+var bigRecording = flag.String("big", "", "write a recording of -big-calls small calls to this file, for timing kubewire replay end to end")
+var bigCalls = flag.Int("big-calls", 100000, "how many calls -big writes")
+
+// TestWriteBigRecording writes the benchmarks' recording, larger, for
+// timing the command (docs/rendering.md):
+//
+//	go test ./render -run TestWriteBigRecording -big /tmp/big.jsonl
+//	time kubewire replay /tmp/big.jsonl >/dev/null
+func TestWriteBigRecording(t *testing.T) {
+	if *bigRecording == "" {
+		t.Skip("no -big FILE")
+	}
+	if err := os.WriteFile(*bigRecording, syntheticRecording(t, *bigCalls), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // benchReplay replays a recording of small calls with replay, reporting

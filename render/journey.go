@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"charm.land/lipgloss/v2"
-
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -136,7 +134,7 @@ func (r *renderer) packPipeline(segs []string) []string {
 	var lines []string
 	cur := blockIndent
 	for i, s := range segs {
-		if i > 0 && lipgloss.Width(cur)+1+lipgloss.Width(s) > r.width {
+		if i > 0 && width(cur)+1+width(s) > r.width {
 			lines = append(lines, cur)
 			cur = blockIndent + "  "
 		} else if i > 0 {

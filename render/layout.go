@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,9 +49,14 @@ func since(origin, t time.Time) string {
 	}
 	d := t.Sub(origin)
 	if d < 0 {
-		return "-" + fmt.Sprintf("%.3fs", -d.Seconds())
+		return "-" + fixed(-d.Seconds(), 3) + "s"
 	}
-	return fmt.Sprintf("+%.3fs", d.Seconds())
+	return "+" + fixed(d.Seconds(), 3) + "s"
+}
+
+// fixed formats f with prec decimals, as fmt's %.Nf does.
+func fixed(f float64, prec int) string {
+	return strconv.FormatFloat(f, 'f', prec, 64)
 }
 
 // pack lays out segments separated by two spaces, starting a new line
@@ -62,7 +68,7 @@ func (r *renderer) pack(segs []string, hang string) []string {
 		if s == "" {
 			continue
 		}
-		w := lipgloss.Width(s)
+		w := width(s)
 		switch {
 		case w > r.width-len(hang):
 			if cur != "" {
@@ -75,7 +81,7 @@ func (r *renderer) pack(segs []string, hang string) []string {
 			wrapped := r.wrapHang(s, first, hang)
 			lines = append(lines, wrapped[:len(wrapped)-1]...)
 			cur = wrapped[len(wrapped)-1]
-			curW = lipgloss.Width(cur)
+			curW = width(cur)
 		case cur == "":
 			cur, curW = s, w
 		case curW+2+w <= r.width:
@@ -96,16 +102,28 @@ func (r *renderer) pack(segs []string, hang string) []string {
 	return lines
 }
 
-// wrap word-wraps text to the width, every line indented by indent.
+// width is the display width of s, as lipgloss.Width measures it; plain
+// ASCII, most of what a one-line view shows, is measured without working
+// out grapheme clusters.
+func width(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' {
+			return lipgloss.Width(s)
+		}
+	}
+	return len(s)
+}
+
 // widest is the display width of the widest line of s.
 func widest(s string) int {
 	w := 0
 	for _, l := range strings.Split(s, "\n") {
-		w = max(w, lipgloss.Width(l))
+		w = max(w, width(l))
 	}
 	return w
 }
 
+// wrap word-wraps text to the width, every line indented by indent.
 func (r *renderer) wrap(text, indent string) []string {
 	return r.wrapHang(text, indent, indent)
 }
@@ -113,7 +131,7 @@ func (r *renderer) wrap(text, indent string) []string {
 // wrapHang wraps text with first before the first line and hang before
 // the others.
 func (r *renderer) wrapHang(text, first, hang string) []string {
-	avail := r.width - max(lipgloss.Width(first), lipgloss.Width(hang))
+	avail := r.width - max(width(first), width(hang))
 	if avail < 20 {
 		avail = 20
 	}
@@ -155,22 +173,22 @@ func (r *renderer) foldLines(lines []string) []string {
 func size(n int64) string {
 	switch {
 	case n < 1024:
-		return fmt.Sprintf("%d B", n)
+		return strconv.FormatInt(n, 10) + " B"
 	case n < 1024*1024:
-		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+		return fixed(float64(n)/1024, 1) + " KiB"
 	}
-	return fmt.Sprintf("%.1f MiB", float64(n)/(1024*1024))
+	return fixed(float64(n)/(1024*1024), 1) + " MiB"
 }
 
 // duration formats milliseconds.
 func duration(ms float64) string {
 	switch {
 	case ms < 10:
-		return fmt.Sprintf("%.1fms", ms)
+		return fixed(ms, 1) + "ms"
 	case ms < 1000:
-		return fmt.Sprintf("%.0fms", ms)
+		return fixed(ms, 0) + "ms"
 	case ms < 60000:
-		return fmt.Sprintf("%.2fs", ms/1000)
+		return fixed(ms/1000, 2) + "s"
 	}
 	d := time.Duration(ms * float64(time.Millisecond)).Round(time.Second)
 	return d.String()

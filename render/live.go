@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +30,8 @@ type Live struct {
 	// fixed is the placement of the one call RenderCall shows.
 	fixed *Call
 	err   error
+	// buf holds a line's output while it is written.
+	buf []byte
 }
 
 // recentCalls is how many finished calls Live remembers, for the audit
@@ -94,8 +95,16 @@ func (l *Live) Put(line record.Line) {
 }
 
 func (l *Live) write(out []string) {
-	if _, err := io.WriteString(l.w, strings.Join(out, "\n")+"\n"); err != nil {
+	b := l.buf[:0]
+	for _, line := range out {
+		b = append(append(b, line...), '\n')
+	}
+	if _, err := l.w.Write(b); err != nil {
 		l.err = fmt.Errorf("write output: %w", err)
+	}
+	if cap(b) <= 1<<20 {
+		// Kept for the next line, unless a big body made it big.
+		l.buf = b
 	}
 }
 
@@ -137,7 +146,7 @@ func (l *Live) Close() error {
 func (l *Live) callOf(line record.Line) *call {
 	if line.Type == record.TypeExchange {
 		x := line.Exchange
-		c := &call{x: x, seq: x.Seq, counts: map[string]int{}}
+		c := &call{x: x, seq: x.Seq}
 		if f := l.fixed; f != nil && f.Seq == x.Seq {
 			c.shown, c.number, c.origin = true, f.Number, f.Origin
 		} else if l.fixed == nil {
@@ -153,7 +162,7 @@ func (l *Live) callOf(line record.Line) *call {
 	}
 	// A line of an exchange the view never saw (or forgot): it has no
 	// number ("#?").
-	return &call{seq: line.Seq, shown: l.fixed == nil, counts: map[string]int{}}
+	return &call{seq: line.Seq, shown: l.fixed == nil}
 }
 
 // remember keeps a finished call for its later lines, forgetting the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/kubewire/kubewire/tracer/record"
@@ -13,7 +14,7 @@ import (
 
 // seqLabel is a call's number, e.g. "#12".
 func (r *renderer) seqLabel(n int64) string {
-	return r.st.Seq.Render(fmt.Sprintf("#%d", n))
+	return r.st.Seq.Render("#" + strconv.FormatInt(n, 10))
 }
 
 // label is the number a view shows for c, "#?" when it has none.
