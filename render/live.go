@@ -226,16 +226,24 @@ func (l *Live) render(line record.Line) []string {
 // Replay renders the recording read from rd as Live would have shown it,
 // line by line, without holding it in memory. It returns the reader's
 // error (FILE:LINE) after rendering everything before the bad line.
+// rd is read ahead of the rendering, on another core (see ahead), and the
+// output buffered, flushed whenever rd has nothing more yet.
 func Replay(w io.Writer, rd record.LineSource, o Options) error {
-	l := NewLive(w, o)
+	out := newOutput(w)
+	l := NewLive(out, o)
+	src := readAhead(rd, nil)
 	for {
-		line, err := rd.Next()
-		if err == io.EOF {
-			return l.Close()
-		}
+		line, _, err := src.Next(out.flush)
 		if err != nil {
-			if cerr := l.Close(); cerr != nil {
+			cerr := l.Close()
+			if out.flush(); cerr == nil && out.err != nil {
+				cerr = fmt.Errorf("write output: %w", out.err)
+			}
+			switch {
+			case cerr != nil:
 				return cerr
+			case err == io.EOF:
+				return nil
 			}
 			return err
 		}

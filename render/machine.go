@@ -106,7 +106,8 @@ func WriteMachine(w io.Writer, exchanges []*record.Exchange, format string) erro
 // warnings and src's error, after writing everything before it.
 func ReplayMachine(w io.Writer, src record.LineSource, pos func() string, format string,
 	audit func(*record.Exchange, *record.AuditEvent), keep func(*record.Exchange) bool) ([]string, error) {
-	m, err := NewMachine(w, format)
+	out := newOutput(w)
+	m, err := NewMachine(out, format)
 	if err != nil {
 		return nil, err
 	}
@@ -116,12 +117,17 @@ func ReplayMachine(w io.Writer, src record.LineSource, pos func() string, format
 			werr = m.Write(x)
 		}
 	}}
+	// src is read ahead of the encoding, on another core (see ahead).
+	ahead := readAhead(src, pos)
 	for {
-		line, err := src.Next()
+		line, where, err := ahead.Next(out.flush)
 		if err != nil {
 			c.Flush()
 			if werr == nil {
 				werr = m.Close()
+			}
+			if out.flush(); werr == nil && out.err != nil {
+				werr = fmt.Errorf("write %s output: %w", format, out.err)
 			}
 			if err == io.EOF {
 				err = nil
@@ -131,6 +137,6 @@ func ReplayMachine(w io.Writer, src record.LineSource, pos func() string, format
 			}
 			return c.Warnings, err
 		}
-		c.Add(line, pos())
+		c.Add(line, where)
 	}
 }
