@@ -17,7 +17,7 @@ import (
 // stdLine decodes an exchange or event line with encoding/json alone, as
 // readers did before the fast path.
 func stdLine(data []byte) (any, error) {
-	if typ, _ := leadingType(data); typ == TypeEvent {
+	if typ, _ := leadingType(string(data)); typ == TypeEvent {
 		var ev eventLine
 		err := json.Unmarshal(data, &ev)
 		return ev, err
@@ -29,7 +29,7 @@ func stdLine(data []byte) (any, error) {
 
 // fastLine decodes it with the fast path; ok is false when it gave up.
 func fastLine(data []byte) (any, bool) {
-	if typ, _ := leadingType(data); typ == TypeEvent {
+	if typ, _ := leadingType(string(data)); typ == TypeEvent {
 		return decodeEvent(string(data))
 	}
 	return decodeExchange(string(data))
@@ -72,7 +72,7 @@ func recordingLines(t testing.TB) [][]byte {
 		sc := bufio.NewScanner(f)
 		sc.Buffer(nil, 64<<20)
 		for sc.Scan() {
-			if typ, _ := leadingType(sc.Bytes()); typ == TypeExchange || typ == TypeEvent {
+			if typ, _ := leadingType(sc.Text()); typ == TypeExchange || typ == TypeEvent {
 				lines = append(lines, bytes.Clone(sc.Bytes()))
 			}
 		}

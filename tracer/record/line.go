@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // LineType names the kind of a recording line; it is the line's "type" key.
@@ -105,13 +106,13 @@ func (l Line) Marshal() ([]byte, error) {
 
 // leadingType reads the type of a line that starts with it, as kubewire
 // writes every line, without decoding the line twice.
-func leadingType(data []byte) (LineType, bool) {
-	rest, ok := bytes.CutPrefix(data, []byte(`{"type":"`))
+func leadingType(line string) (LineType, bool) {
+	rest, ok := strings.CutPrefix(line, `{"type":"`)
 	if !ok {
 		return "", false
 	}
-	end := bytes.IndexByte(rest, '"')
-	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+	end := strings.IndexByte(rest, '"')
+	if end < 0 || strings.IndexByte(rest[:end], '\\') >= 0 {
 		return "", false
 	}
 	switch t := LineType(rest[:end]); t {
@@ -124,13 +125,13 @@ func leadingType(data []byte) (LineType, bool) {
 
 // unmarshalLine decodes one line. Lines of a type this version does not know
 // come back with only Type set, so readers can skip them.
-func unmarshalLine(data []byte) (Line, error) {
-	typ, ok := leadingType(data)
+func unmarshalLine(line string) (Line, error) {
+	typ, ok := leadingType(line)
 	if !ok {
 		var probe struct {
 			Type *LineType `json:"type"`
 		}
-		if err := json.Unmarshal(data, &probe); err != nil {
+		if err := json.Unmarshal([]byte(line), &probe); err != nil {
 			return Line{}, jsonError(err)
 		}
 		if probe.Type == nil {
@@ -143,24 +144,24 @@ func unmarshalLine(data []byte) (Line, error) {
 	switch l.Type {
 	case TypeHeader:
 		l.Header = new(Header)
-		err = json.Unmarshal(data, l.Header)
+		err = json.Unmarshal([]byte(line), l.Header)
 	case TypeExchange:
 		// The lines a replay reads by the thousand take the fast path
 		// (decode.go); encoding/json decides the lines it gives up on.
-		x, ok := decodeExchange(string(data))
+		x, ok := decodeExchange(line)
 		if !ok {
 			x = new(Exchange)
-			err = json.Unmarshal(data, x)
+			err = json.Unmarshal([]byte(line), x)
 		}
 		l.Exchange = x
 		if err == nil {
 			l.Seq = l.Exchange.Seq
 		}
 	case TypeEvent:
-		ev, ok := decodeEvent(string(data))
+		ev, ok := decodeEvent(line)
 		if !ok {
 			ev = eventLine{}
-			err = json.Unmarshal(data, &ev)
+			err = json.Unmarshal([]byte(line), &ev)
 		}
 		l.Seq, l.Event = ev.Seq, ev.Event
 		if err == nil && l.Event == nil {
@@ -168,14 +169,14 @@ func unmarshalLine(data []byte) (Line, error) {
 		}
 	case TypeEnd:
 		var end endLine
-		err = json.Unmarshal(data, &end)
+		err = json.Unmarshal([]byte(line), &end)
 		l.Seq, l.End = end.Seq, end.End
 		if err == nil && l.End == nil {
 			err = fmt.Errorf(`no "end" object`)
 		}
 	case TypeAudit:
 		var au auditLine
-		err = json.Unmarshal(data, &au)
+		err = json.Unmarshal([]byte(line), &au)
 		l.Seq, l.Audit = au.Seq, au.Audit
 		if err == nil && l.Audit == nil {
 			err = fmt.Errorf(`no "audit" object`)

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
+	"strings"
+	"sync"
 )
 
 // LineSource gives recording lines one at a time, io.EOF after the last: a
@@ -19,25 +22,48 @@ type LineSource interface {
 // Reader reads a recording line by line, so a replay can show exchanges as
 // it reads them and still show everything before a bad line.
 type Reader struct {
-	name   string
-	br     *bufio.Reader
-	lineNo int
-	header Header
-	warn   []string
+	name string
+	br   *bufio.Reader
+	// read counts the lines read; lineNo is the number of the last one
+	// Next returned, which may be behind.
+	read, lineNo int
+	header       Header
+	warn         []string
+	// pending are lines read ahead and decoded, not yet returned; batch
+	// is the array they are read into, again and again.
+	pending, batch []pending
 }
+
+// pending is a line read ahead of Next.
+type pending struct {
+	lineNo int
+	// text is the line, until it is decoded into line (or err).
+	text string
+	// torn says the input ended before the line's newline; readErr is
+	// the error reading it (io.EOF at the end of the input).
+	torn, blank bool
+	readErr     error
+	line        Line
+	err         error
+}
+
+// batchLines is how many lines Next reads ahead when the input holds
+// them already; they are decoded on two cores when there are two.
+const batchLines = 32
 
 // NewReader reads and checks the header of the recording in r; name is used
 // in messages (usually the file name).
 func NewReader(r io.Reader, name string) (*Reader, error) {
 	rd := &Reader{name: name, br: bufio.NewReaderSize(r, 64<<10)}
 	data, torn, err := rd.readLine()
+	rd.lineNo = rd.read
 	if err == io.EOF {
 		return nil, fmt.Errorf("%s: empty file, not a kubewire recording", name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	l, perr := unmarshalLine(data)
+	l, perr := unmarshalLine(string(data))
 	if perr != nil || l.Type != TypeHeader || l.Header.Format != Format {
 		reason := `first line is not a kubewire recording header (want {"type":"header","format":"kubewire-recording",...})`
 		if torn && perr != nil {
@@ -74,19 +100,25 @@ func (r *Reader) Warnings() []string { return r.warn }
 // line cut short (a recorder killed mid-write) is dropped with a warning.
 func (r *Reader) Next() (Line, error) {
 	for {
-		data, torn, err := r.readLine()
-		if err != nil {
+		if len(r.pending) == 0 {
+			r.readAhead()
+		}
+		p := r.pending[0]
+		r.pending[0] = pending{} // the reader keeps no line it returned
+		r.pending = r.pending[1:]
+		r.lineNo = p.lineNo
+		if err := p.readErr; err != nil {
 			if err != io.EOF {
 				err = fmt.Errorf("%s:%d: %w", r.name, r.lineNo, err)
 			}
 			return Line{}, err
 		}
-		if len(bytes.TrimSpace(data)) == 0 {
+		if p.blank {
 			continue
 		}
-		l, err := unmarshalLine(data)
+		l, err := p.line, p.err
 		if err != nil {
-			if torn {
+			if p.torn {
 				r.warn = append(r.warn, fmt.Sprintf("%s:%d: last line is incomplete (the recorder was stopped while writing it); ignored", r.name, r.lineNo))
 				return Line{}, io.EOF
 			}
@@ -117,6 +149,47 @@ func check(l Line) error {
 	return nil
 }
 
+// readAhead reads the next line, and the lines after it that the input
+// already holds, up to batchLines, and decodes them.
+func (r *Reader) readAhead() {
+	batch := r.batch[:0]
+	for len(batch) < batchLines && (len(batch) == 0 || r.lineBuffered()) {
+		data, torn, err := r.readLine()
+		batch = append(batch, pending{lineNo: r.read, text: string(data), torn: torn, readErr: err})
+		if err != nil || torn {
+			break
+		}
+	}
+	if half := len(batch) / 2; half >= batchLines/4 && runtime.GOMAXPROCS(0) > 1 {
+		var wg sync.WaitGroup
+		wg.Go(func() { decode(batch[half:]) })
+		decode(batch[:half])
+		wg.Wait()
+	} else {
+		decode(batch)
+	}
+	r.batch, r.pending = batch, batch
+}
+
+// lineBuffered reports whether the input holds a whole line already, so
+// reading it does not wait.
+func (r *Reader) lineBuffered() bool {
+	buf, _ := r.br.Peek(r.br.Buffered())
+	return bytes.IndexByte(buf, '\n') >= 0
+}
+
+// decode decodes the lines read, leaving blank ones be.
+func decode(batch []pending) {
+	for i := range batch {
+		p := &batch[i]
+		p.blank = strings.TrimSpace(p.text) == ""
+		if p.readErr == nil && !p.blank {
+			p.line, p.err = unmarshalLine(p.text)
+		}
+		p.text = ""
+	}
+}
+
 // readLine returns the next line without its newline; torn is true when the
 // input ended without one. The line is the reader's buffer, good until the
 // next read: decoding copies what it keeps.
@@ -134,7 +207,7 @@ func (r *Reader) readLine() (data []byte, torn bool, err error) {
 	if len(data) == 0 && err != nil {
 		return nil, false, err
 	}
-	r.lineNo++
+	r.read++
 	if err == io.EOF {
 		return data, true, nil
 	}

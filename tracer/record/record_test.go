@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -383,5 +384,94 @@ func TestCompleterHandsOverCompleteExchanges(t *testing.T) {
 	c.Flush()
 	if fmt.Sprint(got) != "[1 2 3 4 5 6]" || len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0], "f:12: event for exchange 99") {
 		t.Errorf("after Flush: %v %q", got, c.Warnings)
+	}
+}
+
+// Next reads lines ahead in batches; what it returns, where it says it
+// is, and its errors are as if it read them one by one, however the input
+// arrives: all at once, a byte at a time, with blank lines, lines longer
+// than its buffer, a bad line or a torn one in the middle of a batch.
+func TestReaderPositionsAcrossBatches(t *testing.T) {
+	var want []string
+	data := writeRecording(t, func(w *Writer) {
+		for i := range 100 {
+			x := sampleExchange(int64(i + 1))
+			if i%7 == 3 {
+				big := strings.Repeat("x", 100<<10)
+				x.Response.Body = NewBody("text/plain", []byte(big), int64(len(big)), -1)
+			}
+			w.Put(Line{Type: TypeExchange, Exchange: x})
+		}
+	})
+	lines := strings.SplitAfter(string(data), "\n")
+	var in strings.Builder
+	lineNo := 0
+	for i, l := range lines {
+		if l == "" {
+			continue
+		}
+		in.WriteString(l)
+		lineNo++
+		if i > 0 {
+			want = append(want, fmt.Sprintf("f:%d seq %d", lineNo, i))
+		}
+		if i > 0 && i%10 == 0 {
+			in.WriteString("  \n")
+			lineNo++
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		r    func(string) io.Reader
+	}{
+		{"whole", func(s string) io.Reader { return strings.NewReader(s) }},
+		{"a byte at a time", func(s string) io.Reader { return iotest.OneByteReader(strings.NewReader(s)) }},
+	} {
+		rd, err := NewReader(tc.r(in.String()), "f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for {
+			l, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintf("%s seq %d", rd.Pos(), l.Seq))
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: read\n%s\nwant\n%s", tc.name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		// A bad line and a torn one, each after lines of the same batch.
+		bad := strings.Join(lines[:20], "") + "{\"type\":\"exchange\",\"seq\":oops}\n" + strings.Join(lines[20:], "")
+		rd, err = NewReader(tc.r(bad), "f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for ; ; n++ {
+			if _, err = rd.Next(); err != nil {
+				break
+			}
+		}
+		if n != 19 || err == nil || !strings.HasPrefix(err.Error(), "f:21: ") {
+			t.Errorf("%s: %d lines, then %v; want 19 lines, then an error naming f:21", tc.name, n, err)
+		}
+		torn := strings.Join(lines[:30], "") + lines[30][:40]
+		rd, err = NewReader(tc.r(torn), "f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n = 0; ; n++ {
+			if _, err = rd.Next(); err != nil {
+				break
+			}
+		}
+		if w := rd.Warnings(); n != 29 || err != io.EOF || len(w) != 1 || !strings.HasPrefix(w[0], "f:31: ") {
+			t.Errorf("%s: %d lines, then %v, warnings %q; want 29 lines, EOF and a warning naming f:31", tc.name, n, err, w)
+		}
 	}
 }
