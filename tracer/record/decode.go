@@ -754,6 +754,8 @@ func (d *decoder) body(b *Body) {
 			d.string(&b.Base64)
 		case "truncated":
 			d.bool(&b.Truncated)
+		case "sha256":
+			d.string(&b.SHA256)
 		case "redacted":
 			d.bool(&b.Redacted)
 		case "omitted":
