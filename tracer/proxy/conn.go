@@ -113,6 +113,14 @@ func (c *aheadConn) watch(gone func()) (stop func()) {
 	}
 }
 
+// ended reports whether a read-ahead met the connection's end: the client
+// is gone, whatever is still written to it.
+func (c *aheadConn) ended() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err != nil
+}
+
 func (c *aheadConn) Close() error {
 	c.conns.Delete(c.Conn.RemoteAddr().String())
 	return c.Conn.Close()

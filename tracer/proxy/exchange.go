@@ -168,7 +168,7 @@ func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
 	stopWaiting, gone := c.watchClientWhileWaiting()
 	resp, err := rt.RoundTrip(out)
 	stopWaiting()
-	if err == nil && gone.Load() {
+	if err == nil && (gone.Load() || c.clientLeft()) {
 		_ = resp.Body.Close()
 		err = errors.New("canceled")
 	}
@@ -228,6 +228,13 @@ func (c *capture) watchClientWhileWaiting() (stop func(), gone *atomic.Bool) {
 		stopped = true
 		unwatch()
 	}, gone
+}
+
+// clientLeft says whether kubewire saw the client hang up (while it read
+// ahead on a slow answer's connection).
+func (c *capture) clientLeft() bool {
+	conn := c.p.clientConn(c.remote)
+	return conn != nil && conn.ended()
 }
 
 // responded notes the response's status and headers as they came.
@@ -392,6 +399,9 @@ func (c *capture) buffered(resp *http.Response) {
 		k := tee.k.get()
 		// Closed before its end, unless all it announced was read.
 		abandoned := closed && (length < 0 || k.total < length)
+		// Or read to its end for a client already gone: goproxy's write
+		// into the closed connection may not fail.
+		left := !abandoned && c.clientLeft()
 		aborted := c.aborted.Load()
 		c.finish(func() []byte {
 			body, stored := c.p.body(ct, k, c.ctx)
@@ -410,6 +420,9 @@ func (c *capture) buffered(resp *http.Response) {
 					msg = fmt.Sprintf("the client closed the response after %d of %d bytes", k.total, length)
 				}
 				c.x.StreamError = &record.Error{Message: msg, Phase: "client"}
+			case left:
+				body.Truncated = true
+				c.x.StreamError = &record.Error{Message: "the client hung up before the answer reached it", Phase: "client"}
 			}
 			return stored
 		})
