@@ -69,8 +69,7 @@ type capture struct {
 	respHeader http.Header
 
 	// Owned by the pipeline.
-	ctx       redact.Context
-	described bool
+	ctx redact.Context
 }
 
 // errStopped ends the exchanges kubewire cut short at shutdown.
@@ -165,15 +164,16 @@ func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
 	c.holder = &upstreamHolder{}
 	out = out.WithContext(context.WithValue(out.Context(), holderKey{}, c.holder))
 
-	stopWaiting, gone := c.watchClientWhileWaiting()
+	stopWaiting := c.watchClientWhileWaiting()
 	resp, err := rt.RoundTrip(out)
 	stopWaiting()
-	if err == nil && (gone.Load() || c.clientLeft()) {
+	left := c.clientLeft()
+	if err == nil && left {
 		_ = resp.Body.Close()
 		err = errors.New("canceled")
 	}
 	if err != nil {
-		if req.Context().Err() != nil || gone.Load() {
+		if req.Context().Err() != nil || left {
 			return c.fail(req, "client", 499, fmt.Errorf("the client went away before the API server answered: %w", err))
 		}
 		if cr, ok := body.(*clientBody); ok && cr.err != nil {
@@ -204,13 +204,12 @@ func (p *Proxy) exchange(req *http.Request, cluster string) *http.Response {
 const slowAnswer = 500 * time.Millisecond
 
 // watchClientWhileWaiting watches, once the answer is slow, for the client
-// hanging up before it comes; the upstream request is then ended. stop ends
-// the watch; gone says whether the client left.
-func (c *capture) watchClientWhileWaiting() (stop func(), gone *atomic.Bool) {
-	gone = &atomic.Bool{}
+// hanging up before it comes; the upstream request is then ended, and
+// clientLeft says so. stop ends the watch.
+func (c *capture) watchClientWhileWaiting() (stop func()) {
 	conn := c.p.clientConn(c.remote)
 	if conn == nil || c.cancel == nil {
-		return func() {}, gone
+		return func() {}
 	}
 	var mu sync.Mutex
 	stopped, unwatch := false, func() {}
@@ -218,7 +217,7 @@ func (c *capture) watchClientWhileWaiting() (stop func(), gone *atomic.Bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		if !stopped {
-			unwatch = conn.watch(func() { gone.Store(true); c.cancel() })
+			unwatch = conn.watch(c.cancel)
 		}
 	})
 	return func() {
@@ -227,7 +226,7 @@ func (c *capture) watchClientWhileWaiting() (stop func(), gone *atomic.Bool) {
 		defer mu.Unlock()
 		stopped = true
 		unwatch()
-	}, gone
+	}
 }
 
 // clientLeft says whether kubewire saw the client hang up (while it read
@@ -289,12 +288,9 @@ func (b *clientBody) Read(p []byte) (int, error) {
 }
 
 // describe records the request as the relay saw it, redacted, and
-// annotates it: the pipeline's first step for every exchange.
+// annotates it: the pipeline's first step for every exchange (in finish,
+// or in startStream for a stream, never both).
 func (c *capture) describe() {
-	if c.described {
-		return
-	}
-	c.described = true
 	p, x := c.p, c.x
 	x.Request.URL = p.url(c.url)
 	x.Request.Headers = p.headers(c.clientHeader)
