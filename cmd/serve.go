@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kubewire/kubewire/tracer/kubecfg"
 	"github.com/kubewire/kubewire/tracer/live"
 	"github.com/kubewire/kubewire/tracer/pki"
 	"github.com/kubewire/kubewire/tracer/proxy"
@@ -193,14 +191,17 @@ func (o *serveOptions) start(errOut io.Writer) (stop func(), err error) {
 		_ = srv.Close()
 		_ = os.RemoveAll(dir)
 	}
-	user, groups := recordedIdentity(rec)
-	if o.kubeconfig, err = serveKubeconfig(dir, srv.URL(), ca, rec, user, groups); err != nil {
+	ids := serve.Identities(rec)
+	if o.kubeconfig, err = serve.WriteKubeconfig(dir, srv.URL(), ca, ids); err != nil {
 		stop()
 		return nil, err
 	}
 	fmt.Fprintf(errOut, "kubewire serve: answering from %s (%s) on %s: no API server is asked\n", name, describeRecording(rec), srv.URL())
-	if user != "" {
-		fmt.Fprintf(errOut, "kubewire serve: calls are sent as %s, the identity the recording was made with\n", user)
+	if ids[0].User != "" {
+		fmt.Fprintf(errOut, "kubewire serve: calls are sent as %s, the identity the recording was made with\n", ids[0].User)
+	}
+	for _, id := range ids[1:] {
+		fmt.Fprintf(errOut, "kubewire serve: --context %s sends as %s, as the recording has calls of\n", id.Context, id.User)
 	}
 	return stop, nil
 }
@@ -252,32 +253,6 @@ func (o *serveOptions) serveUntilStopped(ctx context.Context, s Streams) error {
 	return err
 }
 
-// recordedIdentity is the user most of the recording's client calls were
-// sent as, with its groups; "" when the recording does not say.
-func recordedIdentity(rec *record.Recording) (string, []string) {
-	count := map[string]int{}
-	best := ""
-	var groups []string
-	for _, x := range rec.Exchanges {
-		a := x.Annotation.Auth
-		if a == nil || a.User == "" || x.Own {
-			continue
-		}
-		count[a.User]++
-		if n, m := count[a.User], count[best]; a.User == best || n > m || (n == m && a.User < best) {
-			best, groups = a.User, a.Groups
-		}
-	}
-	var gs []string
-	for _, g := range groups {
-		// The server adds these itself; a certificate does not carry them.
-		if g != "system:authenticated" {
-			gs = append(gs, g)
-		}
-	}
-	return best, gs
-}
-
 func describeRecording(rec *record.Recording) string {
 	h := rec.Header
 	var parts []string
@@ -292,22 +267,4 @@ func describeRecording(rec *record.Recording) string {
 	}
 	parts = append(parts, fmt.Sprintf("%d calls", len(rec.Exchanges)))
 	return strings.Join(parts, ", ")
-}
-
-// serveKubeconfig writes the kubeconfig the trace loads: serve's URL,
-// kubewire's CA, and a client certificate with the recorded identity.
-func serveKubeconfig(dir, server string, ca *pki.CA, rec *record.Recording, user string, groups []string) (string, error) {
-	ctx := rec.Header.Source.Context
-	if ctx == "" {
-		ctx = "recording"
-	}
-	var cert *tls.Certificate
-	if user != "" {
-		var err error
-		if cert, err = ca.IssueClient(user, groups); err != nil {
-			return "", err
-		}
-	}
-	path := filepath.Join(dir, "kubeconfig")
-	return path, kubecfg.WriteServe(path, ctx, server, ca, cert)
 }

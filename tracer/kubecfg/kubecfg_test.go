@@ -92,7 +92,8 @@ func TestWriteSessionRoundTrip(t *testing.T) {
 }
 
 // serve's kubeconfig names its server, trusts kubewire's CA and carries
-// the client certificate it was given, 0600.
+// the client certificate each context was given, 0600; the first context
+// is the current one.
 func TestWriteServe(t *testing.T) {
 	ca, err := pki.LoadOrCreate(t.TempDir())
 	if err != nil {
@@ -103,7 +104,7 @@ func TestWriteServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := WriteServe(path, "admin", "https://127.0.0.1:4443", ca, cert); err != nil {
+	if err := WriteServe(path, "https://127.0.0.1:4443", ca, []ServeContext{{Name: "admin", Cert: cert}, {Name: "bob"}}); err != nil {
 		t.Fatal(err)
 	}
 	target, err := LoadTarget(path, "")
@@ -115,5 +116,12 @@ func TestWriteServe(t *testing.T) {
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
+	bob, err := LoadTarget(path, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bob.Context != "bob" || len(bob.Config.CertData) != 0 {
+		t.Errorf("context bob loads as %+v, want no certificate", bob)
 	}
 }

@@ -2,6 +2,7 @@ package kubecfg
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -181,24 +182,37 @@ func writeKubeconfig(cfg *clientcmdapi.Config, path string) error {
 	return os.Chmod(path, 0o600)
 }
 
+// ServeContext is one context of a kubeconfig for kubewire serve: its
+// name and the client certificate (from kubewire's CA) its user presents;
+// nil for none.
+type ServeContext struct {
+	Name string
+	Cert *tls.Certificate
+}
+
 // WriteServe writes the kubeconfig of a server kubewire itself runs on
 // loopback (kubewire serve): its URL, trusted through kubewire's CA, and
-// context ctx with cert, a client certificate from that CA, as its user
-// (none when nil).
-func WriteServe(path, ctx, server string, ca *pki.CA, cert *tls.Certificate) error {
+// one context per element of contexts, each with its own user; the first
+// is the current context.
+func WriteServe(path, server string, ca *pki.CA, contexts []ServeContext) error {
+	if len(contexts) == 0 {
+		return errors.New("serve kubeconfig: no context")
+	}
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["kubewire-serve"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: ca.PEM}
-	ai := clientcmdapi.NewAuthInfo()
-	if cert != nil {
-		certPEM, keyPEM, err := pki.EncodePEM(cert)
-		if err != nil {
-			return err
+	for _, c := range contexts {
+		ai := clientcmdapi.NewAuthInfo()
+		if c.Cert != nil {
+			certPEM, keyPEM, err := pki.EncodePEM(c.Cert)
+			if err != nil {
+				return err
+			}
+			ai.ClientCertificateData, ai.ClientKeyData = certPEM, keyPEM
 		}
-		ai.ClientCertificateData, ai.ClientKeyData = certPEM, keyPEM
+		cfg.AuthInfos[c.Name] = ai
+		cfg.Contexts[c.Name] = &clientcmdapi.Context{Cluster: "kubewire-serve", AuthInfo: c.Name}
 	}
-	cfg.AuthInfos["recorded"] = ai
-	cfg.Contexts[ctx] = &clientcmdapi.Context{Cluster: "kubewire-serve", AuthInfo: "recorded"}
-	cfg.CurrentContext = ctx
+	cfg.CurrentContext = contexts[0].Name
 	return writeKubeconfig(cfg, path)
 }
 
