@@ -216,7 +216,7 @@ func (p *parser) word(t token) (node, error) {
 		return nil, p.errorf(at.pos, "%s needs an operator and a value, e.g. %s", t.text, f.example)
 	}
 	msg := fmt.Sprintf("unknown word %q", t.text)
-	if s := suggest(name, wordNames()); s != "" {
+	if s := Suggest(name, wordNames()); s != "" {
 		return nil, p.errorf(t.pos, "%s; did you mean %q?", msg, s)
 	}
 	if p.lastValue > 0 && p.lastValue == p.i-2 {
@@ -241,7 +241,7 @@ func (p *parser) comparison(t token) (node, error) {
 			return nil, p.errorf(op.pos, "%s takes no value: write %s alone, or not %s", t.text, name, name)
 		}
 		msg := fmt.Sprintf("unknown field %q", t.text)
-		if s := suggest(name, fieldNames()); s != "" {
+		if s := Suggest(name, fieldNames()); s != "" {
 			return nil, p.errorf(t.pos, "%s; did you mean %q?", msg, s)
 		}
 		return nil, p.errorf(t.pos, "%s", msg)
@@ -290,7 +290,7 @@ func (p *parser) compile(f *field, ft, op, vt token) (node, error) {
 				noun = f.noun
 			}
 			msg := fmt.Sprintf("unknown %s %q", noun, v)
-			if s := suggest(strings.ToLower(v), f.valueNames()); s != "" {
+			if s := Suggest(strings.ToLower(v), f.valueNames()); s != "" {
 				return nil, p.errorf(vt.pos, "%s; did you mean %q?", msg, s)
 			}
 			return nil, p.errorf(vt.pos, "%s; use %s", msg, orList(f.values))
@@ -489,10 +489,10 @@ func wordNames() []string {
 	return append(names, fieldNames()...)
 }
 
-// suggest returns the candidate closest to word, or "" when none is
+// Suggest returns the candidate closest to word, or "" when none is
 // close: at most one edit away for short words, two for longer ones, or a
 // word of three letters or more that begins a candidate.
-func suggest(word string, candidates []string) string {
+func Suggest(word string, candidates []string) string {
 	if len(word) > 40 {
 		return ""
 	}

@@ -48,6 +48,9 @@ type Options struct {
 	CADir string
 	// Version is kubewire's version, for the recording header.
 	Version string
+	// PathDir goes first on a child's PATH: the lab's kubectl, when
+	// Kubeconfig is the lab's.
+	PathDir string
 	// NoCluster is called when no kubeconfig exists at all; it may provide
 	// a cluster (the lab).
 	NoCluster func(ctx context.Context) (*Cluster, error)
@@ -107,7 +110,7 @@ type Trace struct {
 // Start loads the kubeconfig, starts the proxy and writes the session.
 func Start(ctx context.Context, o Options, mode string, command []string) (*Trace, error) {
 	mirror, err := kubecfg.LoadMirror(o.Kubeconfig, o.Context, o.Namespace)
-	pathDir := ""
+	pathDir := o.PathDir
 	if errors.Is(err, kubecfg.ErrNoKubeconfig) && o.NoCluster != nil && o.Kubeconfig == "" {
 		var c *Cluster
 		if c, err = o.NoCluster(ctx); err == nil {
