@@ -7,7 +7,7 @@ FUZZTIME      ?= 5s
 # about 13 minutes cold on 2 cores, seconds when Go's build cache has it.
 TEST_TIMEOUT  ?= 60m
 
-.PHONY: all build test check fmt-check vet staticcheck cross unit fuzz lab-build bench clean
+.PHONY: all build test check fmt-check vet staticcheck cross unit fuzz lab-build bench lesson-recordings clean
 
 all: build
 
@@ -62,6 +62,14 @@ fuzz:
 BENCH_FLAGS ?=
 bench: build
 	$(GO) run ./cmd/kubewire-bench -kubewire $(BIN)/kubewire $(BENCH_FLAGS)
+
+# The bundled lessons' recordings (docs/lessons.md), not part of test: each
+# lesson runs on the lab and is recorded only when every check passed; the
+# second step rebuilds kubewire with the new recordings embedded and checks
+# every lesson offline against them.
+lesson-recordings:
+	$(GO) run ./cmd/kubewire lesson record --all --lab --out lessons/recordings
+	$(GO) run ./cmd/kubewire lesson check --all --offline
 
 clean:
 	rm -rf $(BIN)

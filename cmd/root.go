@@ -185,6 +185,7 @@ admission) and prints it.`,
 		newWhoamiCmd(s),
 		newCaniCmd(s),
 		newCaCmd(s),
+		newLessonCmd(s),
 		newLegendCmd(s),
 		newVersionCmd(s),
 	)

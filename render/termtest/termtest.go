@@ -39,11 +39,12 @@ func New(t testing.TB, w, h int, command string) *Session {
 	tm := &Session{t: t, tmux: Tmux(t), sock: filepath.Join(t.TempDir(), "tmux.sock"), name: fmt.Sprintf("kubewire-%dx%d", w, h)}
 	t.Cleanup(func() { _, _ = tm.run("kill-server") })
 	shell := "exec env -u COLUMNS -u LINES NO_COLOR=1 TERM=xterm-256color " + command
-	if out, err := tm.run("new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-s", tm.name, shell); err != nil {
+	// The pane stays when the program ends, so its last screen can still
+	// be read; the history is kept whole, for History.
+	if out, err := tm.run("set-option", "-g", "remain-on-exit", "on", ";", "set-option", "-g", "history-limit", "100000", ";",
+		"new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-s", tm.name, shell); err != nil {
 		t.Fatalf("start tmux: %v\n%s", err, out)
 	}
-	// Keep the history whole, for History.
-	_, _ = tm.run("set-option", "-t", tm.name, "history-limit", "100000")
 	return tm
 }
 
@@ -120,12 +121,12 @@ func (tm *Session) wait(what string, read func() string, ok func(string) bool) s
 	}
 }
 
-// WaitEnded polls until the program has ended, and with it the session.
+// WaitEnded polls until the program has ended.
 func (tm *Session) WaitEnded() {
 	tm.t.Helper()
 	deadline := time.Now().Add(WaitTime)
 	for {
-		if _, err := tm.run("has-session", "-t", tm.name); err != nil {
+		if out, err := tm.run("display-message", "-p", "-t", tm.name, "#{pane_dead}"); err != nil || strings.TrimSpace(out) == "1" {
 			return
 		}
 		if time.Now().After(deadline) {
