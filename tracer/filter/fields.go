@@ -129,6 +129,8 @@ var fields = []*field{
 		str: func(x *record.Exchange, p *pattern) bool { return matchHeader(x.Request.Headers, "Kubectl-Command", p) }},
 	{name: "session", typ: typeString, example: "session~abc*",
 		str: func(x *record.Exchange, p *pattern) bool { return matchHeader(x.Request.Headers, "Kubectl-Session", p) }},
+	{name: "contenttype", typ: typeString, example: "contenttype~merge-patch",
+		str: func(x *record.Exchange, p *pattern) bool { return matchHeader(x.Request.Headers, "Content-Type", p) }},
 	{name: "text", typ: typeText, example: `text~"forbidden"`},
 	{name: "duration", alias: "ms", typ: typeDuration, example: "duration>200ms",
 		num: func(x *record.Exchange) float64 { return x.Timings.TotalMs }},
