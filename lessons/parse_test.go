@@ -1,10 +1,13 @@
 package lessons
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kubewire/kubewire/tracer/record"
 )
 
 // A broken lesson file is refused with FILE:LINE and what is wrong.
@@ -106,6 +109,20 @@ func TestBundledLessonsHaveRecordings(t *testing.T) {
 		data, name, err := l.Recording()
 		if err != nil || len(data) == 0 || name != filepath.Join("lessons", "recordings", l.Name+".jsonl") {
 			t.Errorf("lesson %s: recording %s, %d bytes, %v", l.Name, name, len(data), err)
+			continue
+		}
+		rec, err := record.ReadAll(bytes.NewReader(data), name)
+		if err != nil || len(rec.Warnings) > 0 {
+			t.Errorf("%s: %v %v", name, err, rec.Warnings)
+			continue
+		}
+		if h := rec.Header; h.Secrets != record.SecretsRedacted || !strings.HasPrefix(h.Source.Server, "https://127.0.0.1:") {
+			t.Errorf("%s: secrets %q, server %q; want redacted, from a loopback lab", name, h.Secrets, h.Source.Server)
+		}
+		for _, leak := range []string{"-----BEGIN EC PRIVATE KEY", "-----BEGIN RSA PRIVATE KEY", "-----BEGIN PRIVATE KEY", "kubewire-session-", `"Bearer ey`} {
+			if bytes.Contains(data, []byte(leak)) {
+				t.Errorf("%s holds %q", name, leak)
+			}
 		}
 	}
 }
