@@ -298,14 +298,7 @@ instructor verifying a cluster before class. It saves no progress.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
-			if o.all == (len(args) > 0) {
-				return usageError("%s takes lesson names, or --all; see '%s -h'", c.CommandPath(), c.CommandPath())
-			}
-			cat, err := f.catalog()
-			if err != nil {
-				return err
-			}
-			picked, err := pickLessons(cat, args, o.all)
+			picked, err := f.pick(c, args, o.all)
 			if err != nil {
 				return err
 			}
@@ -333,7 +326,15 @@ instructor verifying a cluster before class. It saves no progress.`,
 	return c
 }
 
-func pickLessons(cat *lessons.Catalog, names []string, all bool) ([]*lessons.Lesson, error) {
+// pick is the lessons a command names, or all of them with --all.
+func (f *lessonFlags) pick(c *cobra.Command, names []string, all bool) ([]*lessons.Lesson, error) {
+	if all == (len(names) > 0) {
+		return nil, usageError("%s takes lesson names, or --all; see '%s -h'", c.CommandPath(), c.CommandPath())
+	}
+	cat, err := f.catalog()
+	if err != nil {
+		return nil, err
+	}
 	if all {
 		return cat.Lessons, nil
 	}
@@ -370,14 +371,7 @@ func newLessonResetCmd(s Streams, f *lessonFlags) *cobra.Command {
 		Use:   "reset NAME... | --all",
 		Short: "Forget your progress in lessons, so start begins at step 1",
 		RunE: func(c *cobra.Command, args []string) error {
-			if all == (len(args) > 0) {
-				return usageError("%s takes lesson names, or --all; see '%s -h'", c.CommandPath(), c.CommandPath())
-			}
-			cat, err := f.catalog()
-			if err != nil {
-				return err
-			}
-			picked, err := pickLessons(cat, args, all)
+			picked, err := f.pick(c, args, all)
 			if err != nil {
 				return err
 			}
@@ -423,17 +417,10 @@ records the bundled lessons from the lab.`,
 			if o.offline {
 				return usageError("--offline: record makes recordings from a cluster")
 			}
-			if o.all == (len(args) > 0) {
-				return usageError("%s takes lesson names, or --all; see '%s -h'", c.CommandPath(), c.CommandPath())
-			}
 			if o.out == "" {
 				return usageError("record needs --out DIR, e.g. --out lessons/recordings")
 			}
-			cat, err := f.catalog()
-			if err != nil {
-				return err
-			}
-			picked, err := pickLessons(cat, args, o.all)
+			picked, err := f.pick(c, args, o.all)
 			if err != nil {
 				return err
 			}

@@ -160,11 +160,7 @@ func (o *serveOptions) start(errOut io.Writer) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	caDir, err := pki.DefaultDir()
-	if err != nil {
-		return nil, err
-	}
-	ca, err := pki.LoadOrCreate(caDir)
+	ca, err := pki.Open("")
 	if err != nil {
 		return nil, err
 	}
@@ -175,11 +171,7 @@ func (o *serveOptions) start(errOut io.Writer) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	cert, err := ca.Issue("127.0.0.1", "localhost", "::1")
-	if err != nil {
-		return nil, err
-	}
-	if err := srv.Start(o.listen, cert); err != nil {
+	if err := srv.StartLoopback(o.listen, ca); err != nil {
 		return nil, usageError("%v", err)
 	}
 	dir, err := os.MkdirTemp("", "kubewire-serve-")

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -122,7 +122,7 @@ func kindName(n *yaml.Node) string {
 // mapping walks a map's keys; where prefixes messages ("step 2: ").
 func (p *parser) mapping(n *yaml.Node, where string, fields map[string]func(*yaml.Node) error, required ...string) error {
 	if n.Kind != yaml.MappingNode {
-		return p.errf(n.Line, "%swant a map of %s, got %s", where, strings.Join(sortedKeys(fields), ", "), kindName(n))
+		return p.errf(n.Line, "%swant a map of %s, got %s", where, strings.Join(slices.Sorted(maps.Keys(fields)), ", "), kindName(n))
 	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -130,10 +130,10 @@ func (p *parser) mapping(n *yaml.Node, where string, fields map[string]func(*yam
 		f, ok := fields[k.Value]
 		if !ok {
 			hint := ""
-			if s := filter.Suggest(k.Value, sortedKeys(fields)); s != "" {
+			if s := filter.Suggest(k.Value, slices.Sorted(maps.Keys(fields))); s != "" {
 				hint = fmt.Sprintf(" (did you mean %s?)", s)
 			}
-			return p.errf(k.Line, "%sunknown key %q%s; want one of %s", where, k.Value, hint, strings.Join(sortedKeys(fields), ", "))
+			return p.errf(k.Line, "%sunknown key %q%s; want one of %s", where, k.Value, hint, strings.Join(slices.Sorted(maps.Keys(fields)), ", "))
 		}
 		if seen[k.Value] {
 			return p.errf(k.Line, "%s%s is given twice", where, k.Value)
@@ -156,15 +156,6 @@ func (p *parser) mapping(n *yaml.Node, where string, fields map[string]func(*yam
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func (p *parser) str(v *yaml.Node, key string, dst *string) error {

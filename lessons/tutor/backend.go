@@ -55,13 +55,7 @@ func Offline(l *lessons.Lesson, o live.Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	caDir := o.CADir
-	if caDir == "" {
-		if caDir, err = pki.DefaultDir(); err != nil {
-			return nil, err
-		}
-	}
-	ca, err := pki.LoadOrCreate(caDir)
+	ca, err := pki.Open(o.CADir)
 	if err != nil {
 		return nil, err
 	}
@@ -73,11 +67,7 @@ func Offline(l *lessons.Lesson, o live.Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	cert, err := ca.Issue("127.0.0.1", "localhost", "::1")
-	if err != nil {
-		return nil, err
-	}
-	if err := srv.Start("127.0.0.1:0", cert); err != nil {
+	if err := srv.StartLoopback("127.0.0.1:0", ca); err != nil {
 		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "kubewire-lesson-")

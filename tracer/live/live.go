@@ -131,13 +131,7 @@ func Start(ctx context.Context, o Options, mode string, command []string) (*Trac
 	for _, n := range mirror.Notes {
 		fmt.Fprintf(orDiscard(o.ErrOut), "kubewire: %s\n", n)
 	}
-	caDir := o.CADir
-	if caDir == "" {
-		if caDir, err = pki.DefaultDir(); err != nil {
-			return nil, err
-		}
-	}
-	ca, err := pki.LoadOrCreate(caDir)
+	ca, err := pki.Open(o.CADir)
 	if err != nil {
 		return nil, err
 	}

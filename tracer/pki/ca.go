@@ -59,6 +59,17 @@ const (
 	caLockStale = 30 * time.Second
 )
 
+// Open is LoadOrCreate in dir, or in DefaultDir when dir is "".
+func Open(dir string) (*CA, error) {
+	if dir == "" {
+		var err error
+		if dir, err = DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	return LoadOrCreate(dir)
+}
+
 // LoadOrCreate loads the CA from dir (ca.crt, ca.key) or creates it: an
 // ECDSA P-256 key, 0600, valid for ten years.
 //

@@ -30,6 +30,7 @@ import (
 
 	"github.com/kubewire/kubewire/tracer/auth"
 	"github.com/kubewire/kubewire/tracer/codec"
+	"github.com/kubewire/kubewire/tracer/pki"
 	"github.com/kubewire/kubewire/tracer/record"
 )
 
@@ -95,6 +96,16 @@ func recName(rec *record.Recording) string {
 }
 
 // Start listens on listen, which must be a loopback address ("" for
+// StartLoopback starts the server on listen with a certificate from ca
+// for the loopback names (127.0.0.1, localhost, ::1).
+func (s *Server) StartLoopback(listen string, ca *pki.CA) error {
+	cert, err := ca.Issue("127.0.0.1", "localhost", "::1")
+	if err != nil {
+		return err
+	}
+	return s.Start(listen, cert)
+}
+
 // 127.0.0.1 and a free port), with cert, and serves in the background.
 func (s *Server) Start(listen string, cert *tls.Certificate) error {
 	if listen == "" {
