@@ -178,10 +178,12 @@ func (s *session) step(ctx context.Context, i int) error {
 		if err := s.showTrace(run); err != nil {
 			return err
 		}
-		if st.Look != "" {
+		results := st.Evaluate(run.Calls)
+		// What to look at describes the step's own trace: after another
+		// command it would describe calls that are not on the screen.
+		if st.Look != "" && lessons.Passed(results) {
 			s.printf("\n%s\n%s", s.st.heading.Render("What to look at"), s.md.render(st.Look))
 		}
-		results := st.Evaluate(run.Calls)
 		s.showResults(results)
 		if lessons.Passed(results) {
 			if err := s.quiz(st); err != nil {
