@@ -102,3 +102,41 @@ func TestWrongCommandGetsTheHint(t *testing.T) {
 		t.Errorf("progress %+v, want done with step 1 passed", s)
 	}
 }
+
+// --auto --present runs the lesson's own commands, one Enter per step
+// and per call, each call with its journey, and answers the quiz itself.
+func TestPresentAuto(t *testing.T) {
+	cat, err := lessons.Load("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := cat.Get("namespaces-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := Live(labOptions(t))
+	defer b.Close()
+	var out strings.Builder
+	err = Start(context.Background(), Config{Lesson: l, Backend: b, Auto: true, Present: true,
+		In: strings.NewReader(strings.Repeat("\n", 20)), Out: &out, View: render.Options{Width: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{
+		"▸ Enter runs the step's command",
+		"$ kubectl get namespaces",
+		"▸ Enter for call 2 of",
+		"client → authn ✓",
+		"✓ verb=list resource=namespaces (1 call)",
+		"answer: no",
+		"Lesson namespaces-test complete.",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "your answer") {
+		t.Errorf("--auto asked the quiz:\n%s", text)
+	}
+}
