@@ -355,7 +355,8 @@ func TestSlowUpstreamRecordsTheClientGone(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			release := make(chan struct{})
-			var once sync.Once
+			noticed := make(chan struct{})
+			var once, noticedOnce sync.Once
 			_, kc := fakeAPIServer(t, func(w http.ResponseWriter, r *http.Request) {
 				if !strings.HasPrefix(r.URL.Path, "/api/v1/namespaces/demo/configmaps/slow") {
 					http.NotFound(w, r)
@@ -364,6 +365,9 @@ func TestSlowUpstreamRecordsTheClientGone(t *testing.T) {
 				select {
 				case <-release:
 				case <-r.Context().Done():
+					// kubewire saw the client hang up and ended the
+					// upstream request.
+					noticedOnce.Do(func() { close(noticed) })
 					return
 				}
 				if tc.size == 0 {
@@ -387,6 +391,18 @@ func TestSlowUpstreamRecordsTheClientGone(t *testing.T) {
 			c.tr.CloseIdleConnections()
 			gaveUp := time.Now()
 			if tc.size > 0 {
+				// The answer comes once kubewire has noticed the client
+				// leave (the request above then ends, unanswered), or
+				// after a second if it has not: an answer that reaches
+				// kubewire before it can have read the client's hang-up
+				// (on a busy machine, within milliseconds of it) is
+				// relayed into a socket whose write still succeeds, and
+				// cannot be told from one delivered. That race is not
+				// what this test is about.
+				select {
+				case <-noticed:
+				case <-time.After(time.Second):
+				}
 				once.Do(func() { close(release) })
 			}
 			ex := waitExchange(x.view, id, 5*time.Second)
