@@ -96,7 +96,13 @@ func Start(ctx context.Context, cfg Config) error {
 		}
 		err := s.step(ctx, i)
 		if errors.Is(err, errQuit) || ctx.Err() != nil {
-			s.printf("\n%s\n", s.st.dim.Render(fmt.Sprintf("stopped at step %d of %d; 'kubewire lesson start %s' resumes here", i, s.total, s.l.Name)))
+			// A step passed (or skipped) before the learner stopped
+			// resumes at the next one.
+			at := i
+			if cfg.Progress != nil {
+				at = cfg.Progress.Of(s.l.Name).Step
+			}
+			s.printf("\n%s\n", s.st.dim.Render(fmt.Sprintf("stopped at step %d of %d; 'kubewire lesson start %s' resumes here", at, s.total, s.l.Name)))
 			return nil
 		}
 		if err != nil {
@@ -267,7 +273,7 @@ func (s *session) showTrace(run *Run) error {
 		s.printf("\n%s\n", s.st.dim.Render("(no API call was made)"))
 		return nil
 	}
-	s.printf("\n%s\n", s.st.heading.Render(fmt.Sprintf("What kubewire saw: %d call(s)", len(calls))))
+	s.printf("\n%s\n", s.st.heading.Render(fmt.Sprintf("What kubewire saw: %d call%s", len(calls), plural(len(calls)))))
 	if !s.cfg.Present {
 		for _, c := range calls {
 			s.printf("%s", c.Render(o))

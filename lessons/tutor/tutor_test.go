@@ -140,3 +140,34 @@ func TestPresentAuto(t *testing.T) {
 		t.Errorf("--auto asked the quiz:\n%s", text)
 	}
 }
+
+// A learner who stops once a step passed resumes at the next step, and
+// is told so.
+func TestStopAfterAPassedStep(t *testing.T) {
+	cat, err := lessons.Load("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := cat.Get("two-steps-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := lessons.LoadProgress(filepath.Join(t.TempDir(), "lessons.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := Live(labOptions(t))
+	defer b.Close()
+	var out strings.Builder
+	err = Start(context.Background(), Config{Lesson: l, Backend: b, Progress: p,
+		In: strings.NewReader("\nq\n"), Out: &out, View: render.Options{Width: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Of(l.Name); s.Step != 2 || s.Done {
+		t.Errorf("progress %+v, want at step 2", s)
+	}
+	if !strings.Contains(out.String(), "stopped at step 2 of 2; 'kubewire lesson start two-steps-test' resumes here") {
+		t.Errorf("no resume message for step 2:\n%s", out.String())
+	}
+}
