@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/kubewire/kubewire/tracer/atomicfile"
 )
 
 // Progress is where a learner is in each lesson, kept in a JSON file.
@@ -43,6 +45,15 @@ func ProgressPath() (string, error) {
 		return "", fmt.Errorf("where to keep lesson progress: %w (set KUBEWIRE_LESSON_STATE to a file)", err)
 	}
 	return filepath.Join(dir, "kubewire", "lessons.json"), nil
+}
+
+// OpenProgress loads the progress file at ProgressPath.
+func OpenProgress() (*Progress, error) {
+	path, err := ProgressPath()
+	if err != nil {
+		return nil, err
+	}
+	return LoadProgress(path)
 }
 
 // LoadProgress reads the progress file; a missing one is empty progress.
@@ -110,8 +121,7 @@ func (p *Progress) leave(name string, n, total int, skipped bool) {
 // Reset forgets the lesson's progress.
 func (p *Progress) Reset(name string) { delete(p.Lessons, name) }
 
-// Save writes the progress file (through a temporary file, so a crash
-// leaves the old one).
+// Save writes the progress file, atomically: a crash leaves the old one.
 func (p *Progress) Save() error {
 	data, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
@@ -120,11 +130,7 @@ func (p *Progress) Save() error {
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o700); err != nil {
 		return fmt.Errorf("lesson progress: %w", err)
 	}
-	tmp := p.path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
-		return fmt.Errorf("lesson progress: %w", err)
-	}
-	if err := os.Rename(tmp, p.path); err != nil {
+	if err := atomicfile.WriteFile(p.path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("lesson progress: %w", err)
 	}
 	return nil

@@ -26,6 +26,8 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubewire/kubewire/tracer/atomicfile"
 )
 
 // Ports are the loopback ports a lab listens on.
@@ -657,11 +659,10 @@ func writeState(dir string, st *state) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, stateFile+".tmp")
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, stateFile), append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write lab state: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(dir, stateFile))
+	return nil
 }
 
 // HTTPClient returns a client that trusts the lab's CA and presents the

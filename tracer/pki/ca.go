@@ -20,6 +20,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/kubewire/kubewire/tracer/atomicfile"
 )
 
 // CA is kubewire's own certificate authority: it signs the certificates the
@@ -228,44 +230,16 @@ func (ca *CA) create(dir string) error {
 	if err != nil {
 		return fmt.Errorf("encode kubewire CA key: %w", err)
 	}
-	if err := writeFileAtomic(ca.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+	if err := atomicfile.WriteFile(ca.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		return fmt.Errorf("write kubewire CA key: %w", err)
 	}
 	// Best effort: have the key's rename reach the disk before the
 	// certificate's, so a crash cannot leave ca.crt without ca.key.
 	syncDir(dir)
-	if err := writeFileAtomic(ca.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := atomicfile.WriteFile(ca.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return fmt.Errorf("write kubewire CA certificate: %w", err)
 	}
 	syncDir(dir)
-	return nil
-}
-
-// writeFileAtomic writes data to a temporary file next to name and renames it
-// into place, so readers see the old file, no file, or all of data.
-func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = f.Chmod(perm)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %w", name, err)
-	}
 	return nil
 }
 

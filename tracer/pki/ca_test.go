@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kubewire/kubewire/tracer/atomicfile"
 )
 
 // helperCADirEnv names the directory TestHelperCreateCA creates its CA in;
@@ -213,7 +215,7 @@ func copyCAFile(t *testing.T, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeFileAtomic(to, b, 0o600); err != nil {
+	if err := atomicfile.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
