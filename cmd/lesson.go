@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/kubewire/kubewire/lessons"
 	"github.com/kubewire/kubewire/lessons/tutor"
 	"github.com/kubewire/kubewire/render"
+	"github.com/kubewire/kubewire/tracer/atomicfile"
 	"github.com/kubewire/kubewire/tracer/kubecfg"
 	"github.com/kubewire/kubewire/tracer/lab"
 	"github.com/kubewire/kubewire/tracer/live"
@@ -24,12 +26,20 @@ type lessonFlags struct {
 	dir string
 }
 
-func (f *lessonFlags) catalog() (*lessons.Catalog, error) {
-	c, err := lessons.Load(f.dir)
+func (f *lessonFlags) catalog() (*lessons.Catalog, error) { return lessons.Load(f.dir) }
+
+// get is the catalog and its lesson of that name; a name it lacks is a
+// usage error.
+func (f *lessonFlags) get(name string) (*lessons.Catalog, *lessons.Lesson, error) {
+	cat, err := f.catalog()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	l, err := cat.Get(name)
+	if err != nil {
+		return nil, nil, usageError("%v", err)
+	}
+	return cat, l, nil
 }
 
 // backendFlags choose what a lesson's commands are traced against.
@@ -159,11 +169,7 @@ func newLessonListCmd(s Streams, f *lessonFlags) *cobra.Command {
 }
 
 func writeLessonList(out io.Writer, cat *lessons.Catalog) error {
-	path, err := lessons.ProgressPath()
-	if err != nil {
-		return err
-	}
-	p, err := lessons.LoadProgress(path)
+	p, err := lessons.OpenProgress()
 	if err != nil {
 		return err
 	}
@@ -193,13 +199,9 @@ func newLessonShowCmd(s Streams, f *lessonFlags) *cobra.Command {
 		Short: "A lesson's goal, steps, commands and checks, without running anything",
 		Args:  exactArgs(1, "a lesson's name ('kubewire lesson list' shows them)"),
 		RunE: func(c *cobra.Command, args []string) error {
-			cat, err := f.catalog()
+			_, l, err := f.get(args[0])
 			if err != nil {
 				return err
-			}
-			l, err := cat.Get(args[0])
-			if err != nil {
-				return usageError("%v", err)
 			}
 			ro := render.OptionsFor(s.Out)
 			return tutor.Show(s.Out, l, ro.Color, true, ro.Width)
@@ -237,13 +239,9 @@ skips a step, q stops (start resumes there). Ctrl-C stops the lesson too.`,
 			if err != nil {
 				return err
 			}
-			cat, err := f.catalog()
+			cat, l, err := f.get(args[0])
 			if err != nil {
 				return err
-			}
-			l, err := cat.Get(args[0])
-			if err != nil {
-				return usageError("%v", err)
 			}
 			return o.run(c.Context(), s, cat, l, level)
 		},
@@ -257,11 +255,7 @@ skips a step, q stops (start resumes there). Ctrl-C stops the lesson too.`,
 }
 
 func (o *lessonStartOptions) run(ctx context.Context, s Streams, cat *lessons.Catalog, l *lessons.Lesson, level render.Level) error {
-	path, err := lessons.ProgressPath()
-	if err != nil {
-		return err
-	}
-	p, err := lessons.LoadProgress(path)
+	p, err := lessons.OpenProgress()
 	if err != nil {
 		return err
 	}
@@ -308,7 +302,7 @@ instructor verifying a cluster before class. It saves no progress.`,
 			}
 			var failed []string
 			for _, l := range picked {
-				if err := o.check(c.Context(), s, l, cmdOut); err != nil {
+				if _, err := o.check(c.Context(), s, l, cmdOut); err != nil {
 					fmt.Fprintf(s.ErrOut, "kubewire: %v\n", err)
 					failed = append(failed, l.Name)
 				}
@@ -349,20 +343,22 @@ func (f *lessonFlags) pick(c *cobra.Command, names []string, all bool) ([]*lesso
 	return picked, nil
 }
 
-func (o *lessonCheckOptions) check(ctx context.Context, s Streams, l *lessons.Lesson, cmdOut io.Writer) error {
-	b, err := o.backend(ctx, l, s.ErrOut)
+// check runs the lesson's own commands and checks (tutor.Check) on the
+// backend the flags choose; an error when one did not pass.
+func (f *backendFlags) check(ctx context.Context, s Streams, l *lessons.Lesson, cmdOut io.Writer) (*tutor.Report, error) {
+	b, err := f.backend(ctx, l, s.ErrOut)
 	if err != nil {
-		return fmt.Errorf("lesson %s: %w", l.Name, err)
+		return nil, fmt.Errorf("lesson %s: %w", l.Name, err)
 	}
 	defer b.Close()
 	rep, err := tutor.Check(ctx, l, b, s.Out, cmdOut)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !rep.Passed() {
-		return fmt.Errorf("lesson %s: a check failed", l.Name)
+		return nil, fmt.Errorf("lesson %s: a check failed", l.Name)
 	}
-	return nil
+	return rep, nil
 }
 
 func newLessonResetCmd(s Streams, f *lessonFlags) *cobra.Command {
@@ -375,11 +371,7 @@ func newLessonResetCmd(s Streams, f *lessonFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			path, err := lessons.ProgressPath()
-			if err != nil {
-				return err
-			}
-			p, err := lessons.LoadProgress(path)
+			p, err := lessons.OpenProgress()
 			if err != nil {
 				return err
 			}
@@ -439,36 +431,19 @@ records the bundled lessons from the lab.`,
 }
 
 func (o *lessonRecordOptions) record(ctx context.Context, s Streams, l *lessons.Lesson) error {
-	b, err := o.backend(ctx, l, s.ErrOut)
+	rep, err := o.check(ctx, s, l, io.Discard)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w; no recording written", err)
 	}
-	defer b.Close()
-	rep, err := tutor.Check(ctx, l, b, s.Out, io.Discard)
-	if err != nil {
-		return err
-	}
-	if !rep.Passed() {
-		return fmt.Errorf("lesson %s: a check failed; no recording written", l.Name)
+	var buf bytes.Buffer
+	if err := tutor.WriteRecording(&buf, rep, Version()); err != nil {
+		return fmt.Errorf("lesson %s: %w", l.Name, err)
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
 	path := filepath.Join(o.out, l.Name+".jsonl")
-	tmp := path + ".tmp"
-	fh, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	err = tutor.WriteRecording(fh, rep, Version())
-	if cerr := fh.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
+	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("lesson %s: %w", l.Name, err)
 	}
 	fmt.Fprintf(s.Out, "lesson %s: recorded %s\n", l.Name, path)
