@@ -21,6 +21,37 @@ func labOptions(t *testing.T) live.Options {
 	return live.Options{Kubeconfig: l.Kubeconfig, PathDir: l.BinDir, AuditLog: l.AuditLog, MaxBody: -1, CADir: t.TempDir()}
 }
 
+// testLesson is the lesson of that name in testdata.
+func testLesson(t *testing.T, name string) *lessons.Lesson {
+	t.Helper()
+	cat, err := lessons.Load("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := cat.Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// testProgress is empty progress in a file of the test's own.
+func testProgress(t *testing.T) *lessons.Progress {
+	t.Helper()
+	p, err := lessons.LoadProgress(filepath.Join(t.TempDir(), "lessons.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// labBackend traces the test's lab, closed when the test ends.
+func labBackend(t *testing.T) *Backend {
+	b := Live(labOptions(t))
+	t.Cleanup(b.Close)
+	return b
+}
+
 // Every bundled lesson passes its own checks live on the lab, and
 // offline from its recording, with the lab's kubectl.
 func TestBundledLessons(t *testing.T) {
@@ -31,8 +62,7 @@ func TestBundledLessons(t *testing.T) {
 	for _, l := range cat.Lessons {
 		t.Run(l.Name+"/live", func(t *testing.T) {
 			var out strings.Builder
-			b := Live(labOptions(t))
-			defer b.Close()
+			b := labBackend(t)
 			rep, err := Check(context.Background(), l, b, &out, io.Discard)
 			if err != nil || !rep.Passed() {
 				t.Errorf("live: %v\n%s", err, out.String())
@@ -59,23 +89,12 @@ func TestBundledLessons(t *testing.T) {
 // pass; the right one then passes, the quiz is asked and the progress
 // says done.
 func TestWrongCommandGetsTheHint(t *testing.T) {
-	cat, err := lessons.Load("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := cat.Get("namespaces-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := lessons.LoadProgress(filepath.Join(t.TempDir(), "lessons.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := Live(labOptions(t))
-	defer b.Close()
+	l := testLesson(t, "namespaces-test")
+	p := testProgress(t)
+	b := labBackend(t)
 	var out strings.Builder
 	in := strings.NewReader("kubectl get pods -n shop\n\nkubectl get namespaces\n2\n")
-	err = Start(context.Background(), Config{Lesson: l, Backend: b, Progress: p,
+	err := Start(context.Background(), Config{Lesson: l, Backend: b, Progress: p,
 		In: in, Out: &out, View: render.Options{Width: 100}})
 	if err != nil {
 		t.Fatal(err)
@@ -106,18 +125,10 @@ func TestWrongCommandGetsTheHint(t *testing.T) {
 // --auto --present runs the lesson's own commands, one Enter per step
 // and per call, each call with its journey, and answers the quiz itself.
 func TestPresentAuto(t *testing.T) {
-	cat, err := lessons.Load("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := cat.Get("namespaces-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := Live(labOptions(t))
-	defer b.Close()
+	l := testLesson(t, "namespaces-test")
+	b := labBackend(t)
 	var out strings.Builder
-	err = Start(context.Background(), Config{Lesson: l, Backend: b, Auto: true, Present: true,
+	err := Start(context.Background(), Config{Lesson: l, Backend: b, Auto: true, Present: true,
 		In: strings.NewReader(strings.Repeat("\n", 20)), Out: &out, View: render.Options{Width: 100}})
 	if err != nil {
 		t.Fatal(err)
@@ -144,22 +155,11 @@ func TestPresentAuto(t *testing.T) {
 // A learner who stops once a step passed resumes at the next step, and
 // is told so.
 func TestStopAfterAPassedStep(t *testing.T) {
-	cat, err := lessons.Load("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := cat.Get("two-steps-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := lessons.LoadProgress(filepath.Join(t.TempDir(), "lessons.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := Live(labOptions(t))
-	defer b.Close()
+	l := testLesson(t, "two-steps-test")
+	p := testProgress(t)
+	b := labBackend(t)
 	var out strings.Builder
-	err = Start(context.Background(), Config{Lesson: l, Backend: b, Progress: p,
+	err := Start(context.Background(), Config{Lesson: l, Backend: b, Progress: p,
 		In: strings.NewReader("\nq\n"), Out: &out, View: render.Options{Width: 100}})
 	if err != nil {
 		t.Fatal(err)
