@@ -70,6 +70,30 @@ type auditLine struct {
 // Marshal encodes the line as one JSON object with its "type" first, without
 // the trailing newline.
 func (l Line) Marshal() ([]byte, error) {
+	data, err := l.marshalLine()
+	if err != nil {
+		return nil, err
+	}
+	return data[:len(data)-1], nil
+}
+
+// marshalLine encodes the line with its trailing newline.
+func (l Line) marshalLine() ([]byte, error) {
+	if l.Type == TypeExchange && l.Exchange != nil && l.Exchange.hasLargeBody() {
+		if data, ok, err := marshalSpliced(l.Exchange); ok || err != nil {
+			return data, err
+		}
+	}
+	data, err := l.marshalUsual()
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// marshalUsual encodes the line with encoding/json, without the newline
+// but with room for it.
+func (l Line) marshalUsual() ([]byte, error) {
 	var payload any
 	switch l.Type {
 	case TypeHeader:
@@ -93,7 +117,7 @@ func (l Line) Marshal() ([]byte, error) {
 		return nil, fmt.Errorf("line %s: payload is not an object", l.Type)
 	}
 	var out bytes.Buffer
-	out.Grow(len(body) + 20)
+	out.Grow(len(body) + 21)
 	out.WriteString(`{"type":`)
 	typ, _ := json.Marshal(string(l.Type))
 	out.Write(typ)

@@ -57,7 +57,7 @@ func (w *Writer) setErr(err error) {
 
 // Put queues one line. It is the Sink method.
 func (w *Writer) Put(l Line) {
-	data, err := l.Marshal()
+	data, err := l.marshalLine()
 	if err != nil {
 		w.setErr(err)
 		return
@@ -68,7 +68,7 @@ func (w *Writer) Put(l Line) {
 		w.setErr(errors.New("line written after the recording was closed"))
 		return
 	}
-	w.lines <- append(data, '\n')
+	w.lines <- data
 }
 
 // Close writes every queued line and returns the first error met.
