@@ -257,7 +257,7 @@ func (c *capture) requestBody(req *http.Request) (io.Reader, error) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return nil, nil
 	}
-	c.reqBody = newKeeper(keepLimit(c.p.cfg.MaxBody), true)
+	c.reqBody = newKeeper(keepLimit(c.p.cfg.MaxBody), true, req.ContentLength)
 	if req.ContentLength >= 0 && req.ContentLength <= smallBody {
 		data, err := io.ReadAll(req.Body)
 		if err != nil {
@@ -390,7 +390,7 @@ func (c *capture) buffered(resp *http.Response) {
 	if resp.Request != nil && resp.Request.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
 		length = 0 // no body, whatever the headers say
 	}
-	tee := &teeBody{rc: resp.Body, k: newKeeper(keepLimit(c.p.cfg.MaxBody), false)}
+	tee := &teeBody{rc: resp.Body, k: newKeeper(keepLimit(c.p.cfg.MaxBody), false, length)}
 	tee.done = func(err error, closed bool) {
 		k := tee.k.get()
 		// Closed before its end, unless all it announced was read.
@@ -468,7 +468,9 @@ func (p *Proxy) body(contentType string, k kept, ctx redact.Context) (*record.Bo
 			data, redacted = redact.Body(contentType, data, ctx)
 		}
 	}
-	b := record.NewBody(contentType, data, int64(len(data)), p.cfg.MaxBody)
+	// The kept part is never written again (the keeper only appends past
+	// what it handed out), nor is a redacted copy: the text may share it.
+	b := record.NewBodyShared(contentType, data, int64(len(data)), p.cfg.MaxBody)
 	b.Bytes, b.Truncated, b.Redacted = k.total, b.Truncated || k.cut(), redacted
 	if k.cut() && !redacted {
 		b.SHA256 = k.sha256

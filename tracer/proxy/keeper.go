@@ -37,8 +37,21 @@ type keeper struct {
 }
 
 // newKeeper keeps up to limit bytes of a body; hash asks for the SHA-256
-// of a body that outgrows it.
-func newKeeper(limit int, hash bool) *keeper { return &keeper{limit: limit, hash: hash} }
+// of a body that outgrows it. length is the body's announced length (-1
+// when unknown): the kept part is allocated for it at once.
+func newKeeper(limit int, hash bool, length int64) *keeper {
+	k := &keeper{limit: limit, hash: hash}
+	if length > 0 {
+		// Not more than the cap, nor more than the default cap when bodies
+		// are kept whole: a client may announce more than it sends.
+		bound := int64(4 << 20)
+		if limit >= 0 {
+			bound = int64(limit)
+		}
+		k.data = make([]byte, 0, min(length, bound))
+	}
+	return k
+}
 
 // Write keeps what fits and counts the rest; it never fails.
 func (k *keeper) Write(p []byte) (int, error) {
@@ -46,7 +59,7 @@ func (k *keeper) Write(p []byte) (int, error) {
 	defer k.mu.Unlock()
 	k.total += int64(len(p))
 	if k.limit < 0 || len(k.data)+len(p) <= k.limit {
-		k.data = append(k.data, p...)
+		k.keep(p)
 		return len(p), nil
 	}
 	if k.sum == nil && k.hash {
@@ -57,9 +70,25 @@ func (k *keeper) Write(p []byte) (int, error) {
 		k.sum.Write(p)
 	}
 	if room := k.limit - len(k.data); room > 0 {
-		k.data = append(k.data, p[:room]...)
+		k.keep(p[:room])
 	}
 	return len(p), nil
+}
+
+// keep appends p, doubling what is allocated up to the limit. append alone
+// grows a large slice a quarter at a time: keeping 4 MiB of a list that
+// way allocated 20 MiB.
+func (k *keeper) keep(p []byte) {
+	if need := len(k.data) + len(p); need > cap(k.data) {
+		size := max(2*cap(k.data), need, 4<<10)
+		if k.limit >= 0 {
+			size = min(size, k.limit)
+		}
+		grown := make([]byte, len(k.data), size)
+		copy(grown, k.data)
+		k.data = grown
+	}
+	k.data = append(k.data, p...)
 }
 
 // kept is what a keeper saw of a body.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Format is the value of the header's "format" key.
@@ -227,6 +228,18 @@ type Body struct {
 // bytes are kept (limit < 0: no limit). Text stays text unless truncation
 // cut a multi-byte rune, which is then dropped from the stored part.
 func NewBody(contentType string, data []byte, total int64, limit int) *Body {
+	return newBody(contentType, data, total, limit, false)
+}
+
+// NewBodyShared is NewBody for bytes nobody changes afterwards, such as
+// the part of a body the proxy kept: the stored text shares them instead
+// of copying them, so a 4 MiB part of a large list is held once, not
+// twice, until its line is written.
+func NewBodyShared(contentType string, data []byte, total int64, limit int) *Body {
+	return newBody(contentType, data, total, limit, true)
+}
+
+func newBody(contentType string, data []byte, total int64, limit int, shared bool) *Body {
 	b := &Body{ContentType: contentType, Bytes: total}
 	if limit >= 0 && len(data) > limit {
 		data = data[:limit]
@@ -240,9 +253,12 @@ func NewBody(contentType string, data []byte, total int64, limit int) *Body {
 			data = data[:len(data)-1]
 		}
 	}
-	if utf8.Valid(data) {
+	switch {
+	case utf8.Valid(data) && shared && len(data) > 0:
+		b.Text = unsafe.String(&data[0], len(data))
+	case utf8.Valid(data):
 		b.Text = string(data)
-	} else {
+	default:
 		b.Base64 = base64.StdEncoding.EncodeToString(data)
 	}
 	return b
