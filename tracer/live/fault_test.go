@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -352,78 +353,88 @@ func TestSlowUpstreamRecordsTheClientGone(t *testing.T) {
 		{"large answer after the timeout", 4 << 20},
 		{"no answer", 0},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			release := make(chan struct{})
-			noticed := make(chan struct{})
-			var once, noticedOnce sync.Once
-			_, kc := fakeAPIServer(t, func(w http.ResponseWriter, r *http.Request) {
-				if !strings.HasPrefix(r.URL.Path, "/api/v1/namespaces/demo/configmaps/slow") {
-					http.NotFound(w, r)
-					return
-				}
-				select {
-				case <-release:
-				case <-r.Context().Done():
-					// kubewire saw the client hang up and ended the
-					// upstream request.
-					noticedOnce.Do(func() { close(noticed) })
-					return
-				}
-				if tc.size == 0 {
-					<-r.Context().Done()
-					return
-				}
-				w.Header().Set("Content-Type", "application/json")
-				w.Header().Set("Content-Length", fmt.Sprint(tc.size))
-				head := `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"slow","namespace":"demo"},"data":{"k":"`
-				io.WriteString(w, head+strings.Repeat("v", tc.size-len(head)-3)+`"}}`)
-			})
-			t.Cleanup(func() { once.Do(func() { close(release) }) })
-			x, _ := traceOf(t, kc)
-			c := newWireClient(t, x.tr, timeout, nil)
-			id := "slow-" + runID
-			_, _, err := c.get(context.Background(), fakeContext, "/api/v1/namespaces/demo/configmaps/slow", id)
-			var ne net.Error
-			if !errors.As(err, &ne) || !ne.Timeout() {
-				t.Fatalf("the client got %v, want its own timeout", err)
-			}
-			c.tr.CloseIdleConnections()
-			gaveUp := time.Now()
-			if tc.size > 0 {
-				// The answer comes once kubewire has noticed the client
-				// leave (the request above then ends, unanswered), or
-				// after a second if it has not: an answer that reaches
-				// kubewire before it can have read the client's hang-up
-				// (on a busy machine, within milliseconds of it) is
-				// relayed into a socket whose write still succeeds, and
-				// cannot be told from one delivered. That race is not
-				// what this test is about.
-				select {
-				case <-noticed:
-				case <-time.After(time.Second):
-				}
-				once.Do(func() { close(release) })
-			}
-			ex := waitExchange(x.view, id, 5*time.Second)
-			if ex == nil {
-				// What kubewire records once it is closed tells how it
-				// missed the client's end.
-				at := "nothing"
-				if xs := byID(x.closeAndRead(t))[id]; len(xs) > 0 {
-					at = describeExchange(xs[0])
-				}
-				t.Fatalf("the exchange whose client gave up is not recorded %s after the client's timeout: kubewire did not notice "+
-					"the client leave, and kept the upstream request open (once the trace is closed, it is recorded as %s)", 5*time.Second, at)
-			}
-			t.Logf("recorded %s after the client gave up", time.Since(gaveUp).Round(time.Millisecond))
-			if (ex.Error == nil || ex.Error.Phase != "client") && (ex.StreamError == nil || ex.StreamError.Phase != "client") {
-				t.Errorf("the client gave up after its %s timeout, yet the exchange is recorded as %s: "+
-					"want it marked as the client's (an error of phase client, such as 499, or a response the client cut short)", timeout, describeExchange(ex))
-			}
-			theExchange(t, x.closeAndRead(t), id)
-		})
+	for _, proto := range protos {
+		for _, tc := range cases {
+			t.Run(proto+"/"+tc.name, func(t *testing.T) { slowUpstream(t, proto, tc.size, timeout) })
+		}
 	}
+}
+
+// slowUpstream is one case of TestSlowUpstreamRecordsTheClientGone: a
+// client speaking proto gives up after timeout, and the API server sends
+// an answer of size bytes after that (0: none).
+func slowUpstream(t *testing.T, proto string, size int, timeout time.Duration) {
+	release := make(chan struct{})
+	noticed := make(chan struct{})
+	var once, noticedOnce sync.Once
+	_, kc := fakeAPIServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/api/v1/namespaces/demo/configmaps/slow") {
+			http.NotFound(w, r)
+			return
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			// kubewire saw the client hang up and ended the
+			// upstream request.
+			noticedOnce.Do(func() { close(noticed) })
+			return
+		}
+		if size == 0 {
+			<-r.Context().Done()
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		head := `{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"slow","namespace":"demo"},"data":{"k":"`
+		io.WriteString(w, head+strings.Repeat("v", size-len(head)-3)+`"}}`)
+	})
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	x, _ := traceOf(t, kc)
+	c := newWireClientOver(t, proto, x.tr, timeout, nil)
+	id := "slow-" + runID
+	_, _, err := c.get(context.Background(), fakeContext, "/api/v1/namespaces/demo/configmaps/slow", id)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("the client got %v, want its own timeout", err)
+	}
+	c.tr.CloseIdleConnections()
+	gaveUp := time.Now()
+	if size > 0 {
+		// The answer comes once kubewire has noticed the client
+		// leave (the request above then ends, unanswered), or
+		// after a second if it has not: an answer that reaches
+		// kubewire before it can have read the client's hang-up
+		// (on a busy machine, within milliseconds of it) is
+		// relayed into a socket whose write still succeeds, and
+		// cannot be told from one delivered. That race is not
+		// what this test is about.
+		select {
+		case <-noticed:
+		case <-time.After(time.Second):
+		}
+		once.Do(func() { close(release) })
+	}
+	ex := waitExchange(x.view, id, 5*time.Second)
+	if ex == nil {
+		// What kubewire records once it is closed tells how it
+		// missed the client's end.
+		at := "nothing"
+		if xs := byID(x.closeAndRead(t))[id]; len(xs) > 0 {
+			at = describeExchange(xs[0])
+		}
+		t.Fatalf("the exchange whose client gave up is not recorded %s after the client's timeout: kubewire did not notice "+
+			"the client leave, and kept the upstream request open (once the trace is closed, it is recorded as %s)", 5*time.Second, at)
+	}
+	t.Logf("recorded %s after the client gave up", time.Since(gaveUp).Round(time.Millisecond))
+	if ex.Request.Proto != wireProto[proto] {
+		t.Errorf("a client meant to speak %s is recorded as speaking %s", proto, ex.Request.Proto)
+	}
+	if (ex.Error == nil || ex.Error.Phase != "client") && (ex.StreamError == nil || ex.StreamError.Phase != "client") {
+		t.Errorf("the client gave up after its %s timeout, yet the exchange is recorded as %s: "+
+			"want it marked as the client's (an error of phase client, such as 499, or a response the client cut short)", timeout, describeExchange(ex))
+	}
+	theExchange(t, x.closeAndRead(t), id)
 }
 
 // Watch clients that leave, each way a client can: closing the response
@@ -434,8 +445,9 @@ func TestWatchClientGoneEndsPromptly(t *testing.T) {
 	x := trace(t, false)
 	ways := []string{"close the body", "close the connection", "reset the connection"}
 	var slowest time.Duration
-	for i := range 3 * len(ways) {
-		way := ways[i%len(ways)]
+	n := 2 * len(ways) * len(protos)
+	for i := range n {
+		way, proto := ways[i%len(ways)], protos[i/len(ways)%len(protos)]
 		var mu sync.Mutex
 		var conn net.Conn
 		dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -446,7 +458,7 @@ func TestWatchClientGoneEndsPromptly(t *testing.T) {
 			mu.Unlock()
 			return c, err
 		}
-		c := newWireClient(t, x.tr, 0, dial)
+		c := newWireClientOver(t, proto, x.tr, 0, dial)
 		id := fmt.Sprintf("gone-%s-%d", runID, i)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		resp, err := c.http.Do(c.request(ctx, "admin", "/api/v1/namespaces/demo/configmaps?watch=1", id))
@@ -457,6 +469,9 @@ func TestWatchClientGoneEndsPromptly(t *testing.T) {
 		open := x.view.WaitFor(t, "the watch's exchange line", 30*time.Second, exchangeTagged(id))
 		if open.Exchange.Response == nil || !open.Exchange.Response.Stream {
 			t.Fatalf("watch %d is recorded as %s, not as a stream", i, describeExchange(open.Exchange))
+		}
+		if got := open.Exchange.Request.Proto; got != wireProto[proto] || resp.Proto != wireProto[proto] {
+			t.Fatalf("watch %d: a client meant to speak %s spoke %s to kubewire, recorded as %s", i, proto, resp.Proto, got)
 		}
 		left := time.Now()
 		switch way {
@@ -474,13 +489,13 @@ func TestWatchClientGoneEndsPromptly(t *testing.T) {
 			conn.Close()
 			mu.Unlock()
 		}
-		end := x.view.WaitFor(t, fmt.Sprintf("the end line of watch %d once its client left (%s)", i, way), prompt, func(l record.Line) bool {
+		end := x.view.WaitFor(t, fmt.Sprintf("the end line of watch %d once its %s client left (%s)", i, proto, way), prompt, func(l record.Line) bool {
 			return l.Type == record.TypeEnd && l.Seq == open.Seq
 		})
 		took := time.Since(left)
 		slowest = max(slowest, took)
 		if end.End.Error != nil {
-			t.Errorf("watch %d (%s): a client leaving should be a normal end, got %+v", i, way, end.End.Error)
+			t.Errorf("watch %d (%s, %s): a client leaving should be a normal end, got %+v", i, proto, way, end.End.Error)
 		}
 		resp.Body.Close()
 		cancel()
@@ -497,7 +512,52 @@ func TestWatchClientGoneEndsPromptly(t *testing.T) {
 			t.Errorf("watch %s: %d exchange lines and %d end lines, want 1 and 1", id, len(xs), len(ends))
 		}
 	}
-	if watches != 3*len(ways) {
-		t.Errorf("%d watches recorded, want %d", watches, 3*len(ways))
+	if watches != n {
+		t.Errorf("%d watches recorded, want %d", watches, n)
+	}
+}
+
+// Over HTTP/2 a watch shares its connection with the client's other calls
+// (kubectl's own watch and gets do): while it streams, those calls go on,
+// and the watch still ends promptly when its client cancels it.
+func TestHTTP2WatchSharesItsConnection(t *testing.T) {
+	x := trace(t, false)
+	var dials atomic.Int32
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	c := newWireClientOver(t, "HTTP/2", x.tr, 0, dial)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	id := "shared-watch-" + runID
+	resp, err := c.http.Do(c.request(watchCtx, "admin", "/api/v1/namespaces/default/configmaps?watch=1", id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Proto != "HTTP/2.0" {
+		t.Fatalf("the client speaks %s to kubewire, want HTTP/2.0", resp.Proto)
+	}
+	open := x.view.WaitFor(t, "the watch's exchange line", 30*time.Second, exchangeTagged(id))
+	for i := range 20 {
+		getCtx, done := context.WithTimeout(ctx, 10*time.Second)
+		status, _, err := c.get(getCtx, "admin", "/api/v1/namespaces/default", fmt.Sprintf("shared-get-%s-%d", runID, i))
+		done()
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("get %d beside the watch, on its connection: %d, %v", i, status, err)
+		}
+	}
+	if n := dials.Load(); n != 1 {
+		t.Errorf("the client dialled kubewire %d times, want 1: its calls should share the watch's connection", n)
+	}
+	stopWatch()
+	end := x.view.WaitFor(t, "the watch's end line once its client cancelled it", 5*time.Second, func(l record.Line) bool {
+		return l.Type == record.TypeEnd && l.Seq == open.Seq
+	})
+	if end.End.Error != nil {
+		t.Errorf("a watch its client cancelled should end normally, got %+v", end.End.Error)
 	}
 }

@@ -52,10 +52,23 @@ type wireClient struct {
 	tokens map[string]string
 }
 
-// newWireClient makes a client of trace tr; timeout bounds each request.
-// dial, when set, replaces the dialer to kubewire (to hold the raw
-// connection).
+// newWireClient makes an HTTP/1.1 client of trace tr; timeout bounds each
+// request. dial, when set, replaces the dialer to kubewire (to hold the
+// raw connection).
 func newWireClient(t testing.TB, tr *Trace, timeout time.Duration, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *wireClient {
+	t.Helper()
+	return newWireClientOver(t, "HTTP/1.1", tr, timeout, dial)
+}
+
+// protos are the protocols a client may speak to kubewire inside its
+// tunnel: kubectl speaks HTTP/2, curl and older clients HTTP/1.1.
+var protos = []string{"HTTP/1.1", "HTTP/2"}
+
+// wireProto is how a recording names each of protos.
+var wireProto = map[string]string{"HTTP/1.1": "HTTP/1.1", "HTTP/2": "HTTP/2.0"}
+
+// newWireClientOver is newWireClient speaking proto, one of protos.
+func newWireClientOver(t testing.TB, proto string, tr *Trace, timeout time.Duration, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *wireClient {
 	t.Helper()
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(tr.CA.PEM)
@@ -68,6 +81,7 @@ func newWireClient(t testing.TB, tr *Trace, timeout time.Duration, dial func(ctx
 		TLSClientConfig:     &tls.Config{RootCAs: pool},
 		MaxIdleConnsPerHost: 256,
 		DialContext:         dial,
+		ForceAttemptHTTP2:   proto == "HTTP/2",
 	}
 	cfg, err := clientcmd.LoadFromFile(tr.Session.Kubeconfig)
 	if err != nil {
@@ -297,7 +311,12 @@ func TestLoadRecordsEveryResponseOnce(t *testing.T) {
 			_ = tr.Close()
 		}
 	}()
-	c := newWireClient(t, tr, time.Minute, nil)
+	// Half the clients over HTTP/1.1, each request on a connection of its
+	// own; half over HTTP/2, their requests sharing one.
+	var over []*wireClient
+	for _, proto := range protos {
+		over = append(over, newWireClientOver(t, proto, tr, time.Minute, nil))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
@@ -310,10 +329,11 @@ func TestLoadRecordsEveryResponseOnce(t *testing.T) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	began := time.Now()
-	for range clients {
+	for g := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := over[g%len(over)]
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= total || ctx.Err() != nil {
@@ -353,8 +373,10 @@ func TestLoadRecordsEveryResponseOnce(t *testing.T) {
 	t.Logf("closed in %s", time.Since(closeStart).Round(time.Millisecond))
 	// A closed trace answers nothing more, not even on a connection a
 	// client kept alive.
-	if status, body, err := c.get(context.Background(), "admin", loadCalls[0].path, "after-close-"+runID); err == nil {
-		t.Errorf("a kept-alive connection got an answer after the trace was closed: %d %.200s", status, body)
+	for i, c := range over {
+		if status, body, err := c.get(context.Background(), "admin", loadCalls[0].path, fmt.Sprintf("after-close-%s-%d", runID, i)); err == nil {
+			t.Errorf("a kept-alive %s connection got an answer after the trace was closed: %d %.200s", protos[i], status, body)
+		}
 	}
 
 	lines, warnings := recordingLines(t, rec)
@@ -421,7 +443,9 @@ func TestLoadRecordsEveryResponseOnce(t *testing.T) {
 	}
 	if t.Failed() {
 		// Tell a leak apart from tunnels left open for their clients.
-		c.tr.CloseIdleConnections()
+		for _, c := range over {
+			c.tr.CloseIdleConnections()
+		}
 		backToBaseline(t, "goroutines, once the clients hung up too", 20*time.Second, baseG+20, runtime.NumGoroutine, goroutineDump)
 		if linux {
 			backToBaseline(t, "open file descriptors, once the clients hung up too", 20*time.Second, baseFD+10, func() int { return openFDs(t) }, fdDump)

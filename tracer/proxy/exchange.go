@@ -44,6 +44,12 @@ type capture struct {
 	// remote is the client's address; cancel ends the upstream request.
 	remote string
 	cancel func()
+	// clientCtx is the client's request's context. Over HTTP/2 it ends
+	// when the client resets the stream or hangs up, which is how kubewire
+	// learns the client left: the connection carries other streams, and
+	// is never read ahead (see conn.go).
+	clientCtx context.Context
+	h2        bool
 	// upstream is the API server's response body, closed by abort.
 	upstream atomic.Pointer[io.ReadCloser]
 	// aborted is set when kubewire itself cut the exchange short.
@@ -104,7 +110,7 @@ func (p *Proxy) newCapture(req *http.Request, ann *annotate.Annotator) *capture 
 	x := &record.Exchange{Seq: p.seq.Add(1), Start: time.Now()}
 	x.Request = record.Request{Method: req.Method, Proto: req.Proto}
 	c := &capture{p: p, x: x, ann: ann, remote: req.RemoteAddr, url: req.URL.String(), upURL: req.URL,
-		clientHeader: req.Header.Clone()}
+		clientHeader: req.Header.Clone(), clientCtx: req.Context(), h2: req.ProtoMajor == 2}
 	p.open.Store(x.Seq, c)
 	return c
 }
@@ -207,7 +213,7 @@ const slowAnswer = 500 * time.Millisecond
 // hanging up before it comes; the upstream request is then ended, and
 // clientLeft says so. stop ends the watch.
 func (c *capture) watchClientWhileWaiting() (stop func()) {
-	conn := c.p.clientConn(c.remote)
+	conn := c.conn()
 	if conn == nil || c.cancel == nil {
 		return func() {}
 	}
@@ -229,11 +235,24 @@ func (c *capture) watchClientWhileWaiting() (stop func()) {
 	}
 }
 
-// clientLeft says whether kubewire saw the client hang up (while it read
-// ahead on a slow answer's connection).
+// clientLeft says whether kubewire saw the client hang up: while it read
+// ahead on a slow answer's connection, or, over HTTP/2, by the end of the
+// client's stream.
 func (c *capture) clientLeft() bool {
+	if c.h2 {
+		return c.clientCtx.Err() != nil
+	}
 	conn := c.p.clientConn(c.remote)
 	return conn != nil && conn.ended()
+}
+
+// conn is the client's connection to read ahead on for its end: nil over
+// HTTP/2, whose connection the HTTP/2 server reads for every stream.
+func (c *capture) conn() *aheadConn {
+	if c.h2 {
+		return nil
+	}
+	return c.p.clientConn(c.remote)
 }
 
 // responded notes the response's status and headers as they came.
@@ -398,6 +417,10 @@ func (c *capture) buffered(resp *http.Response) {
 		// Or read to its end for a client already gone: goproxy's write
 		// into the closed connection may not fail.
 		left := !abandoned && c.clientLeft()
+		if err != nil && left {
+			// The upstream read ended because the client did.
+			err = nil
+		}
 		aborted := c.aborted.Load()
 		c.finish(func() []byte {
 			body, stored := c.p.body(ct, k, c.ctx)

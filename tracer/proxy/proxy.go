@@ -142,6 +142,10 @@ func New(cfg Config) (*Proxy, error) {
 	gp := goproxy.NewProxyHttpServer()
 	gp.Logger = cfg.Diagnostics
 	gp.KeepHeader = true // kubewire chooses which headers go upstream
+	// kubectl speaks HTTP/2 to an API server, and through kubewire too:
+	// one connection for its concurrent calls, as without kubewire.
+	// Upgrades (exec, attach, port-forward) ask for HTTP/1.1 themselves.
+	gp.AllowHTTP2 = true
 	gp.Tr = &http.Transport{Proxy: noProxy, DialContext: refuseDial}
 	gp.ConnectDial = nil
 	gp.CertStore = &certStore{}

@@ -34,7 +34,7 @@ func (c *capture) stream(resp *http.Response) {
 		f = &jsonFramer{}
 	}
 	b := &streamBody{rc: resp.Body, c: c, f: f}
-	if conn := c.p.clientConn(c.remote); conn != nil && c.cancel != nil {
+	if conn := c.conn(); conn != nil && c.cancel != nil {
 		// A client that hangs up ends the stream now, not at its next
 		// event.
 		b.unwatch = conn.watch(c.cancel)
