@@ -83,7 +83,7 @@ func (c Config) sizes() Sizes {
 	if c.Quick {
 		return Sizes{Get1: 100, Get16: 500, Rounds: 2, Lists: 1, KubectlRuns: 3, WatchEvents: 200, ReplayRuns: 1, SmallObjects: 100, Objects: 5000}
 	}
-	return Sizes{Get1: 500, Get16: 3000, Rounds: 2, Lists: 3, KubectlRuns: 10, WatchEvents: 1000, ReplayRuns: 3, SmallObjects: 100, Objects: 5000}
+	return Sizes{Get1: 500, Get16: 3000, Rounds: 2, Lists: 3, KubectlRuns: 30, WatchEvents: 1000, ReplayRuns: 3, SmallObjects: 100, Objects: 5000}
 }
 
 // Main parses the command line and runs the harness: kubewire-bench's
