@@ -54,6 +54,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONString$$' -fuzztime $(FUZZTIME) ./tracer/record
 	$(GO) test -run '^$$' -fuzz '^FuzzWebSocket$$' -fuzztime $(FUZZTIME) ./tracer/proxy
 	$(GO) test -run '^$$' -fuzz '^FuzzBody$$' -fuzztime $(FUZZTIME) ./tracer/redact
+	$(GO) test -run '^$$' -fuzz '^FuzzListAsAWhole$$' -fuzztime $(FUZZTIME) ./tracer/redact
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./tracer/filter
 
 # The benchmark harness (docs/performance.md), not part of test: it starts

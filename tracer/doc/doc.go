@@ -18,7 +18,8 @@ import (
 // Node is a JSON or YAML value.
 type Node struct {
 	// Kind is 'o' object, 'a' array, 's' string, 'n' number, 'b' bool or
-	// 'z' null.
+	// 'z' null; or 'r', compact JSON that WriteCompact writes as it is
+	// (S), for a writer that encoded a part of the document itself.
 	Kind byte
 	// Keys and Vals are an object's keys and values in order, or an
 	// array's elements (Vals).
@@ -69,6 +70,11 @@ func ParseJSONStream(data []byte) ([]*Node, error) {
 		docs = append(docs, n)
 	}
 }
+
+// ParseJSONValue reads the next JSON value from dec (made with
+// UseNumber), found depth levels deep in its document: a reader that
+// walks a large document itself parses its parts one at a time.
+func ParseJSONValue(dec *json.Decoder, depth int) (*Node, error) { return parseValue(dec, depth) }
 
 func parseValue(dec *json.Decoder, depth int) (*Node, error) {
 	if depth > MaxDepth {
@@ -159,11 +165,16 @@ func (n *Node) Set(key string, v *Node) {
 
 // Str returns the string (or number, or bool) at the key path, or "".
 func (n *Node) Str(path ...string) string {
-	v := n.Get(path...)
-	if v == nil || v.Kind == 'o' || v.Kind == 'a' || v.Kind == 'z' {
+	return n.Get(path...).Text()
+}
+
+// Text is a string's value or a number's or a bool's literal; "" for
+// anything else (or nil).
+func (n *Node) Text() string {
+	if n == nil || n.Kind == 'o' || n.Kind == 'a' || n.Kind == 'z' {
 		return ""
 	}
-	return v.S
+	return n.S
 }
 
 // Items returns an array's elements (nil for anything else).

@@ -188,6 +188,16 @@ func mayHoldSecret(data []byte, c Context) bool {
 
 // jsonBody redacts one or more JSON documents.
 func jsonBody(data []byte, c Context) ([]byte, bool, bool) {
+	if len(data) >= listMin {
+		if out, changed, ok := jsonList(data, c); ok {
+			return out, changed, true
+		}
+	}
+	return jsonTree(data, c)
+}
+
+// jsonTree redacts one or more JSON documents, each parsed whole.
+func jsonTree(data []byte, c Context) ([]byte, bool, bool) {
 	docs, err := doc.ParseJSONStream(data)
 	if err != nil {
 		return nil, false, false

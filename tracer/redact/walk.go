@@ -87,10 +87,7 @@ func (w *walker) object(n *doc.Node, r role) {
 		child := roleAny
 		switch k {
 		case "items":
-			// The items of a list of secrets say no kind.
-			if kind == "SecretList" || (r == roleSecret && (kind == "" || strings.HasSuffix(kind, "List"))) {
-				child = roleSecret
-			}
+			child = itemsRole(kind, r)
 		case "object", "rows":
 			// A watch event's object, a Table's rows and their objects
 			// (full objects, or PartialObjectMetadata whose annotation
@@ -99,6 +96,15 @@ func (w *walker) object(n *doc.Node, r role) {
 		}
 		w.value(v, child, k)
 	}
+}
+
+// itemsRole is the role of the items of an object of kind found in role
+// r: the items of a list of secrets say no kind.
+func itemsRole(kind string, r role) role {
+	if kind == "SecretList" || (r == roleSecret && (kind == "" || strings.HasSuffix(kind, "List"))) {
+		return roleSecret
+	}
+	return roleAny
 }
 
 // str redacts a string found under key.
