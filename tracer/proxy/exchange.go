@@ -417,6 +417,15 @@ func (c *capture) buffered(resp *http.Response) {
 		// Or read to its end for a client already gone: goproxy's write
 		// into the closed connection may not fail.
 		left := !abandoned && c.clientLeft()
+		if left && c.h2 {
+			// An HTTP/2 client that leaves resets its stream: it closed
+			// the response after the bytes it had, as an HTTP/1.1 client
+			// closes the body. Over HTTP/2 kubewire learns it at once,
+			// even after the client read every byte and only the end
+			// was still to come.
+			left, abandoned = false, length < 0 || k.total < length
+			err = nil
+		}
 		if err != nil && left {
 			// The upstream read ended because the client did.
 			err = nil

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kubewire/kubewire/tracer/record"
 	"github.com/kubewire/kubewire/tracer/record/recordtest"
@@ -280,4 +281,55 @@ func (f *fixture) getConfigMap(i int) error {
 		return fmt.Errorf("call %d: %q %v", i, body, err)
 	}
 	return nil
+}
+
+// An HTTP/2 client that reads an answer of unknown length and resets its
+// stream before the answer's end is recorded as having closed it after the
+// bytes it had, not as gone before the answer reached it. An answer of
+// announced length that the client read whole is recorded whole.
+func TestHTTP2ClientClosesBeforeTheEnd(t *testing.T) {
+	body := `{"kind":"ConfigMap","data":{"k":"` + strings.Repeat("v", 300<<10) + `"}}`
+	for _, announced := range []bool{false, true} {
+		t.Run(fmt.Sprintf("length announced %v", announced), func(t *testing.T) {
+			f := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/api/v1/namespaces/demo/configmaps/x" {
+					http.NotFound(w, r) // discovery: the built-in scopes do
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				if announced {
+					w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+				}
+				io.WriteString(w, body)
+				w.(http.Flusher).Flush()
+				if !announced {
+					// The end comes only once kubewire ended the request:
+					// after the client reset its stream.
+					select {
+					case <-r.Context().Done():
+					case <-time.After(waitTime):
+					}
+				}
+			}))
+			f.client.Transport.(*http.Transport).ForceAttemptHTTP2 = true
+			resp := f.get(t, "/api/v1/namespaces/demo/configmaps/x", "Bearer "+f.token)
+			if resp.Proto != "HTTP/2.0" {
+				t.Fatalf("the client speaks %s to kubewire, want HTTP/2.0", resp.Proto)
+			}
+			if _, err := io.ReadFull(resp.Body, make([]byte, len(body))); err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			x := f.sink.WaitFor(t, "the exchange", waitTime, exchangeLine("/configmaps/x")).Exchange
+			if got := x.Response.Body.Bytes; got != int64(len(body)) {
+				t.Errorf("recorded %d bytes relayed, the client read %d", got, len(body))
+			}
+			switch {
+			case announced && (x.StreamError != nil || x.Response.Body.Truncated):
+				t.Errorf("the client had every announced byte, yet the answer is recorded as cut short: %+v", x.StreamError)
+			case !announced && (x.StreamError == nil || x.StreamError.Phase != "client" || !strings.Contains(x.StreamError.Message, "closed the response after")):
+				t.Errorf("the client closed an answer of unknown length before its end; recorded as %+v, want the client's closing after its bytes", x.StreamError)
+			}
+		})
+	}
 }
