@@ -77,7 +77,11 @@ func (c *capture) eventAt(t time.Time, typ, direction, channel string, frame []b
 		// is not recorded; its size is.
 		ev.Body = &record.Body{Bytes: max(size, int64(len(frame))), Omitted: true}
 	case len(frame) > 0 || typ == "data":
-		k := kept{data: frame, total: max(size, int64(len(frame)))}
+		// A frame is a part of the framer's buffer, which the stored text
+		// would otherwise keep whole for as long as the event's line is
+		// queued (for the live view, thousands of them): keep its bytes
+		// alone.
+		k := kept{data: bytes.Clone(frame), total: max(size, int64(len(frame)))}
 		ev.Body, _ = c.p.body(c.x.Response.Headers.Get("Content-Type"), k, c.ctx)
 	}
 	c.p.cfg.Sink.Put(record.Line{Type: record.TypeEvent, Seq: c.x.Seq, Event: ev})
