@@ -95,30 +95,21 @@ func jsonList(data []byte, c Context) (out []byte, changed, ok bool) {
 	if !w.changed {
 		return data, false, true
 	}
-	if itemsAt < 0 {
-		return withNewline(shell.JSON(), data), true, true
-	}
-	// The list written around its items: a NUL byte stands for them, as
-	// no JSON the tree writes holds one unescaped.
-	shell.Vals[itemsAt] = &doc.Node{Kind: 'r', S: "\x00"}
-	around := shell.JSON()
-	i := strings.IndexByte(around, 0)
 	var b bytes.Buffer
-	b.Grow(len(around) + items.Len())
-	b.WriteString(around[:i])
-	b.WriteString(items.String())
-	b.WriteString(around[i+1:])
+	if itemsAt < 0 {
+		b.WriteString(shell.JSON())
+	} else {
+		// The list written around its items: a NUL byte stands for them,
+		// as no JSON the tree writes holds one unescaped.
+		shell.Vals[itemsAt] = &doc.Node{Kind: 'r', S: "\x00"}
+		before, after, _ := strings.Cut(shell.JSON(), "\x00")
+		b.Grow(len(before) + items.Len() + len(after) + 1)
+		b.WriteString(before)
+		b.WriteString(items.String())
+		b.WriteString(after)
+	}
 	if bytes.HasSuffix(data, []byte("\n")) {
 		b.WriteByte('\n')
 	}
 	return b.Bytes(), true, true
-}
-
-// withNewline is a rewritten document, ending with a newline when the
-// original did.
-func withNewline(out string, data []byte) []byte {
-	if bytes.HasSuffix(data, []byte("\n")) {
-		out += "\n"
-	}
-	return []byte(out)
 }
