@@ -19,10 +19,12 @@ import (
 // directly rather than by encoding/json.
 const spliceMin = 32 << 10
 
-// hasLargeBody reports whether a body of x is text of spliceMin or more.
+// large reports whether b is text of spliceMin or more.
+func (b *Body) large() bool { return b != nil && len(b.Text) >= spliceMin }
+
+// hasLargeBody reports whether a body of x is large.
 func (x *Exchange) hasLargeBody() bool {
-	large := func(b *Body) bool { return b != nil && len(b.Text) >= spliceMin }
-	return large(x.Request.Body) || x.Response != nil && large(x.Response.Body)
+	return x.Request.Body.large() || x.Response != nil && x.Response.Body.large()
 }
 
 // largeText is a body text spliced into the line in place of its marker.
@@ -38,7 +40,7 @@ type largeText struct {
 func marshalSpliced(x *Exchange) (line []byte, ok bool, err error) {
 	var texts []largeText
 	swap := func(b *Body) *Body {
-		if b == nil || len(b.Text) < spliceMin {
+		if !b.large() {
 			return b
 		}
 		marker := "\x00kubewire:body:" + strconv.Itoa(len(texts)) + "\x00"
