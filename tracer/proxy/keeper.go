@@ -44,7 +44,7 @@ func newKeeper(limit int, hash bool, length int64) *keeper {
 	if length > 0 {
 		// Not more than the cap, nor more than the default cap when bodies
 		// are kept whole: a client may announce more than it sends.
-		bound := int64(4 << 20)
+		bound := int64(defaultMaxBody)
 		if limit >= 0 {
 			bound = int64(limit)
 		}

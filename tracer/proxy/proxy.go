@@ -69,6 +69,9 @@ type Config struct {
 	ShutdownWait time.Duration
 }
 
+// defaultMaxBody is Config.MaxBody's default.
+const defaultMaxBody = 4 << 20
+
 // Joiner adds what is learnt after an exchange was recorded, as later
 // lines of the recording: the API server's audit event.
 type Joiner interface {
@@ -117,7 +120,7 @@ func New(cfg Config) (*Proxy, error) {
 		cfg.Listen = "127.0.0.1:0"
 	}
 	if cfg.MaxBody == 0 {
-		cfg.MaxBody = 4 << 20
+		cfg.MaxBody = defaultMaxBody
 	}
 	if cfg.Diagnostics == nil {
 		cfg.Diagnostics = discard{}
