@@ -91,8 +91,14 @@ func Main() int {
 // becomes the process ID, so every kubewire a benchmark starts has its own.
 const cpuProfileEnv = "KUBEWIRE_CPUPROFILE"
 
+// profileFile creates the profile file name, "%p" in it replaced by the
+// process ID.
+func profileFile(name string) (*os.File, error) {
+	return os.Create(strings.ReplaceAll(name, "%p", strconv.Itoa(os.Getpid())))
+}
+
 func startCPUProfile(name string) (func(), error) {
-	f, err := os.Create(strings.ReplaceAll(name, "%p", strconv.Itoa(os.Getpid())))
+	f, err := profileFile(name)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +116,7 @@ func startCPUProfile(name string) (func(), error) {
 const memProfileEnv = "KUBEWIRE_MEMPROFILE"
 
 func writeMemProfile(name string) {
-	f, err := os.Create(strings.ReplaceAll(name, "%p", strconv.Itoa(os.Getpid())))
+	f, err := profileFile(name)
 	if err == nil {
 		err = pprof.Lookup("allocs").WriteTo(f, 0)
 		if cerr := f.Close(); err == nil {
