@@ -81,7 +81,12 @@ func Main() int {
 		defer stopProfile()
 	}
 	if f := os.Getenv(memProfileEnv); f != "" {
-		defer writeMemProfile(f)
+		writeProfile, err := startMemProfile(f)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "kubewire: %s: %v\n", memProfileEnv, err)
+			return 1
+		}
+		defer writeProfile()
 	}
 	return RunAs(ctx, nameFor(os.Args[0]), os.Args[1:], Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
 }
@@ -115,17 +120,22 @@ func startCPUProfile(name string) (func(), error) {
 // "%p" becomes the process ID.
 const memProfileEnv = "KUBEWIRE_MEMPROFILE"
 
-func writeMemProfile(name string) {
+// startMemProfile creates the file now, so a bad name fails before the
+// run as the CPU profile's does, and returns what writes it at the end.
+func startMemProfile(name string) (func(), error) {
 	f, err := profileFile(name)
-	if err == nil {
-		err = pprof.Lookup("allocs").WriteTo(f, 0)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		err := pprof.Lookup("allocs").WriteTo(f, 0)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "kubewire: %s: %v\n", memProfileEnv, err)
-	}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "kubewire: %s: %v\n", memProfileEnv, err)
+		}
+	}, nil
 }
 
 // PluginName is the name kubectl finds a plugin by: "kubectl wire".
